@@ -51,12 +51,15 @@ const LIST = [
   { code: 53, stage: "xsk.rx", name: "redirect_err_wrong_queue", doc: "the XSKMAP slot's socket is bound to another device or queue (-EINVAL, xdp:xdp_redirect_err)" },
   { code: 54, stage: "xsk.rx", name: "frame_too_small", doc: "the packet does not fit the UMEM frame (-ENOSPC; rx_dropped counts)" },
   { code: 55, stage: "xsk.rx", name: "link_down", doc: "the ingress link was down" },
+  { code: 56, stage: "xsk.rx", name: "socket_dead", doc: "zero-copy driver: after a link cycle the socket is still bound but its queue lost the socket; the NIC drops the packet until the socket is re-created" },
   // worker.parse (70..89)
   { code: 70, stage: "worker.parse", name: "meta_bad_magic", doc: "metadata block magic is wrong" },
   { code: 71, stage: "worker.parse", name: "meta_bad_version", doc: "metadata ABI version differs from the worker's" },
   { code: 72, stage: "worker.parse", name: "meta_stale_generation", doc: "metadata config/FIB generation is older than the worker's" },
   { code: 73, stage: "worker.parse", name: "meta_tuple_mismatch", doc: "metadata tuple disagrees with the frame" },
   { code: 74, stage: "worker.parse", name: "malformed", doc: "the frame is malformed or truncated" },
+  { code: 75, stage: "worker.parse", name: "vlan_unknown", doc: "a VLAN tag with a non-zero VID on an untagged interface: Linux marks it PACKET_OTHERHOST and ip_rcv drops it (VID 0 priority tags are stripped and the packet routed)" },
+  { code: 76, stage: "worker.parse", name: "ip_csum_bad", doc: "the IPv4 header checksum is wrong: Linux's ip_rcv drops it (InCsumErrors)" },
   // lookup / policy (90..109)
   { code: 90, stage: "lookup", name: "policy_deny", doc: "a new flow denied by policy" },
   { code: 91, stage: "lookup", name: "no_session", doc: "a packet that needs a session (not a flow start) found none" },
@@ -66,7 +69,7 @@ const LIST = [
   { code: 111, stage: "nat.pre", name: "fragment_no_session", doc: "a non-first fragment whose first fragment was not seen" },
   { code: 112, stage: "nat.post", name: "session_table_full", doc: "the session table is full" },
   // fib (130..149)
-  { code: 130, stage: "fib", name: "no_route", doc: "no route to the destination (ICMP unreachable is not generated)" },
+  { code: 130, stage: "fib", name: "no_route", doc: "no route to the destination: ICMP net unreachable / ICMPv6 no route is sent, as Linux does" },
   { code: 131, stage: "fib", name: "ttl_expired", doc: "TTL/hop limit would reach zero: ICMP time exceeded is sent" },
   { code: 132, stage: "fib", name: "mtu_exceeded", doc: "larger than the egress MTU: ICMP fragmentation needed / packet too big is sent" },
   { code: 133, stage: "fib", name: "mtu_exceeded_df_clear", doc: "larger than the egress MTU, DF clear: dropped by policy (the worker does not fragment)" },

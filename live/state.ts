@@ -1,0 +1,172 @@
+// Ownership records of live runs (DESIGN §8). Each run writes one state file naming its
+// owner (pid + the process's start time + boot id, so a reused pid or a reboot is not
+// mistaken for the owner) and every object it creates, recorded *before* creating it.
+// The sweep at the start of each run removes only objects whose owner is dead.
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ip } from "./exec.js";
+
+export interface OwnerId {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks after boot at which the process started. */
+  startTicks: string;
+  bootId: string;
+}
+
+export interface LabObject {
+  kind: "netns" | "veth";
+  name: string;
+  /** For a veth: the namespace holding it (removed with that namespace). */
+  netns?: string;
+}
+
+export interface RunState {
+  version: 1;
+  prefix: string;
+  owner: OwnerId;
+  objects: LabObject[];
+}
+
+/** A run prefix: "xl" + 5 characters [a-z0-9] + "-". */
+export const PREFIX_RE = /^xl[a-z0-9]{5}-$/;
+
+export function stateDir(): string {
+  const override = process.env["XDPLAB_STATE_DIR"];
+  if (override !== undefined && override !== "") return override;
+  return process.getuid?.() === 0 ? "/run/xdplab" : path.join(tmpdir(), "xdplab");
+}
+
+export function newPrefix(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(5);
+  let id = "";
+  for (const b of bytes) id += alphabet[b % alphabet.length];
+  return `xl${id}-`;
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Start time of a process, or null when it does not exist (or is a zombie). */
+export function processStartTicks(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name is in parentheses and may itself contain spaces or ')'.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (rest[0] === "Z" || rest[0] === "X") return null; // dead, not yet reaped
+  return rest[19] ?? null; // field 22 overall; rest[0] is field 3
+}
+
+export function selfOwner(): OwnerId {
+  return { pid: process.pid, startTicks: processStartTicks(process.pid) ?? "unknown", bootId: readBootId() };
+}
+
+export function ownerAlive(o: OwnerId): boolean {
+  if (o.bootId !== readBootId()) return false;
+  const ticks = processStartTicks(o.pid);
+  return ticks !== null && ticks === o.startTicks;
+}
+
+/** "<dir>/xlab12c.json" for prefix "xlab12c-". */
+export function statePath(prefix: string): string {
+  return path.join(stateDir(), `${prefix.slice(0, -1)}.json`);
+}
+
+/** Atomically (write + rename) stores a run's state. */
+export function writeState(st: RunState): void {
+  const dir = stateDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const final = statePath(st.prefix);
+  const tmp = `${final}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(st, null, 1) + "\n", { mode: 0o600 });
+  renameSync(tmp, final);
+}
+
+export function removeState(prefix: string): void {
+  rmSync(statePath(prefix), { force: true });
+}
+
+export function readStates(): Array<{ file: string; state: RunState | null }> {
+  const dir = stateDir();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: Array<{ file: string; state: RunState | null }> = [];
+  for (const n of names.sort()) {
+    if (!n.endsWith(".json") || !PREFIX_RE.test(`${n.slice(0, -".json".length)}-`)) continue;
+    const file = path.join(dir, n);
+    try {
+      const st = JSON.parse(readFileSync(file, "utf8")) as RunState;
+      out.push({ file, state: st.version === 1 && PREFIX_RE.test(st.prefix) ? st : null });
+    } catch {
+      out.push({ file, state: null });
+    }
+  }
+  return out;
+}
+
+export function listNetns(): string[] {
+  const out = ip(null, ["netns", "list"]);
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(" ")[0] ?? "")
+    .filter((n) => n !== "");
+}
+
+/**
+ * Deletes what a run created. Deleting a namespace destroys the veth ends inside it and
+ * so their peers; only names that carry the run's prefix are ever deleted.
+ */
+export function deleteObjects(st: RunState): string[] {
+  const present = new Set(listNetns());
+  const removed: string[] = [];
+  for (const o of [...st.objects].reverse()) {
+    if (o.kind !== "netns" || !o.name.startsWith(st.prefix) || !present.has(o.name)) continue;
+    try {
+      ip(null, ["netns", "del", o.name]);
+      removed.push(o.name);
+    } catch {
+      // a concurrent sweep removed it first
+    }
+  }
+  return removed;
+}
+
+export interface SweepResult {
+  /** Prefixes of dead runs whose objects were removed. */
+  swept: string[];
+  /** Namespaces deleted. */
+  removed: string[];
+  /** Prefixes left alone because their owner lives. */
+  live: string[];
+}
+
+/** Removes the objects of runs whose owner is dead; never touches a live run's. */
+export function sweep(): SweepResult {
+  const res: SweepResult = { swept: [], removed: [], live: [] };
+  for (const { file, state } of readStates()) {
+    if (state === null) continue; // unreadable: maybe mid-write by a live run; leave it
+    if (ownerAlive(state.owner)) {
+      res.live.push(state.prefix);
+      continue;
+    }
+    res.removed.push(...deleteObjects(state));
+    rmSync(file, { force: true });
+    res.swept.push(state.prefix);
+  }
+  return res;
+}

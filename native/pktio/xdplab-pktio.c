@@ -1,0 +1,476 @@
+// xdplab-pktio: frame injection and capture on interfaces inside the lab's network
+// namespaces, through AF_PACKET sockets (Node has no AF_PACKET, and setns is per thread).
+//
+// One process serves several interfaces in several namespaces: each "port" is
+// [NETNS:]IFNAME; the socket is created after setns() into that namespace and keeps
+// working there after the process switches back. That is what lets one injector keep
+// the global order of frames that enter the device under test on different interfaces.
+//
+//   inject  --if [NS:]IF [--if ...] --pcap FILE [--ifaces FILE]
+//           [--gap-us N | --pps N | --as-recorded] [--count N] [--max-ms T] [--bypass]
+//     Sends the frames of a classic pcap (µs or ns, either byte order, linktype 1).
+//     --ifaces names the port of each frame (text, one port number per line; default
+//     port 0). Prints "sent <i> <port> <realtime ns>" or "error <i> <port> <errno text>"
+//     per frame, then "done <sent> <errors>".
+//
+//   capture --if [NS:]IF --out FILE [--if ... --out ...] --timeout-ms T
+//           [--idle-ms T] [--count N] [--direction in|both]
+//     Writes one classic nanosecond pcap per port. Prints "ready" once every socket is
+//     bound, stops after T ms in total, after --idle-ms without a frame, after --count
+//     frames in total, or on SIGINT/SIGTERM; then flushes and prints
+//     "captured <port> <n>" per port and "done <total>".
+//
+// Exit codes: 0 ok, 2 usage or bad input file, 3 environment (socket, setns, no such
+// interface).
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define MAX_PORTS 16
+#define MAX_FRAME 262144
+#define DEFAULT_MAX_FRAMES 1000000L
+
+struct port {
+	const char *spec; // as given: [NS:]IF
+	char ns[256];
+	char ifname[IF_NAMESIZE];
+	const char *out;
+	int fd;
+	FILE *pcap;
+	long n;
+};
+
+static struct port ports[MAX_PORTS];
+static int nports;
+static volatile sig_atomic_t stop_requested;
+
+static void die(int code, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "xdplab-pktio: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(code);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static long parse_long(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < 0)
+		die(2, "%s needs a non-negative integer", what);
+	return v;
+}
+
+static void add_port(const char *spec)
+{
+	if (nports == MAX_PORTS)
+		die(2, "too many ports (max 16), at %s", spec);
+	struct port *p = &ports[nports++];
+	memset(p, 0, sizeof(*p));
+	p->spec = spec;
+	p->fd = -1;
+	const char *colon = strchr(spec, ':');
+	const char *ifn = spec;
+	if (colon) {
+		size_t len = (size_t)(colon - spec);
+		if (len == 0 || len >= sizeof(p->ns))
+			die(2, "bad namespace in port %s", spec);
+		memcpy(p->ns, spec, len);
+		ifn = colon + 1;
+	}
+	if (strlen(ifn) == 0 || strlen(ifn) >= IF_NAMESIZE)
+		die(2, "bad interface name in port %s (1..15 characters)", spec);
+	strcpy(p->ifname, ifn);
+}
+
+// Opens a bound AF_PACKET socket for each port, entering the port's namespace first.
+static void open_ports(int capture, int ignore_outgoing, int bypass)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		die(3, "cannot open /proc/self/ns/net: %s", strerror(errno));
+	for (int i = 0; i < nports; i++) {
+		struct port *p = &ports[i];
+		if (p->ns[0]) {
+			char path[300];
+			snprintf(path, sizeof(path), "/run/netns/%s", p->ns);
+			int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+			if (nsfd < 0)
+				die(3, "no network namespace %s (ip netns list)", p->ns);
+			if (setns(nsfd, CLONE_NEWNET) < 0)
+				die(3, "setns failed (needs root / CAP_SYS_ADMIN): %s", strerror(errno));
+			close(nsfd);
+		}
+		unsigned idx = if_nametoindex(p->ifname);
+		if (idx == 0)
+			die(3, "no interface %s", p->spec);
+		// Protocol 0 at socket(): nothing is queued before bind() narrows it to the port.
+		int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die(3, "AF_PACKET socket: %s (needs root / CAP_NET_RAW)", strerror(errno));
+		struct sockaddr_ll sll;
+		memset(&sll, 0, sizeof(sll));
+		sll.sll_family = AF_PACKET;
+		sll.sll_protocol = htons(ETH_P_ALL);
+		sll.sll_ifindex = (int)idx;
+		if (capture) {
+			int one = 1;
+			if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+				die(3, "SO_TIMESTAMPNS: %s", strerror(errno));
+			if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
+				die(3, "PACKET_AUXDATA: %s", strerror(errno));
+			if (ignore_outgoing && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+				die(3, "PACKET_IGNORE_OUTGOING (Linux >= 4.20): %s", strerror(errno));
+			int rcvbuf = 8 << 20;
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+			struct packet_mreq mr;
+			memset(&mr, 0, sizeof(mr));
+			mr.mr_ifindex = (int)idx;
+			mr.mr_type = PACKET_MR_PROMISC;
+			if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+				die(3, "PACKET_MR_PROMISC: %s", strerror(errno));
+		} else if (bypass) {
+			int one = 1;
+			setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+		}
+		if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			die(3, "bind to %s failed", p->spec);
+		p->fd = fd;
+		if (p->ns[0] && setns(home, CLONE_NEWNET) < 0)
+			die(3, "setns back: %s", strerror(errno));
+	}
+	close(home);
+}
+
+// ---- classic pcap input ----
+
+struct pcap_in {
+	uint8_t *buf;
+	size_t len;
+	int swap;
+	int nsec;
+};
+
+static uint32_t rd32(const struct pcap_in *pc, size_t off)
+{
+	uint32_t v;
+	memcpy(&v, pc->buf + off, 4);
+	return pc->swap ? __builtin_bswap32(v) : v;
+}
+
+static void load_pcap(const char *file, struct pcap_in *pc)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		die(2, "cannot open %s", file);
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0)
+		die(2, "cannot stat %s", file);
+	pc->len = (size_t)st.st_size;
+	pc->buf = malloc(pc->len ? pc->len : 1);
+	if (!pc->buf || fread(pc->buf, 1, pc->len, f) != pc->len)
+		die(2, "cannot read %s", file);
+	fclose(f);
+	if (pc->len < 24)
+		die(2, "%s: shorter than a pcap header", file);
+	uint32_t magic;
+	memcpy(&magic, pc->buf, 4);
+	if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d)
+		pc->swap = 0;
+	else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1)
+		pc->swap = 1;
+	else
+		die(2, "%s: not a classic pcap (bad magic at byte offset 0)", file);
+	pc->nsec = (magic == 0xa1b23c4d || magic == 0x4d3cb2a1);
+	if ((rd32(pc, 20) & 0x0fffffff) != 1)
+		die(2, "%s: link type is not Ethernet (1)", file);
+}
+
+static int cmd_inject(int argc, char **argv)
+{
+	const char *pcap = NULL, *ifaces = NULL;
+	long gap_us = 0, pps = 0, count = DEFAULT_MAX_FRAMES, max_ms = 30000;
+	int as_recorded = 0, bypass = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--as-recorded")) { as_recorded = 1; continue; }
+		if (!strcmp(a, "--bypass")) { bypass = 1; continue; }
+		if (!v) die(2, "option %s needs a value", a);
+		i++;
+		if (!strcmp(a, "--if")) add_port(v);
+		else if (!strcmp(a, "--pcap")) pcap = v;
+		else if (!strcmp(a, "--ifaces")) ifaces = v;
+		else if (!strcmp(a, "--gap-us")) gap_us = parse_long(v, a);
+		else if (!strcmp(a, "--pps")) pps = parse_long(v, a);
+		else if (!strcmp(a, "--count")) count = parse_long(v, a);
+		else if (!strcmp(a, "--max-ms")) max_ms = parse_long(v, a);
+		else die(2, "unknown inject option %s", a);
+	}
+	if (!pcap || nports == 0)
+		die(2, "inject needs --if and --pcap%s", "");
+	if (pps > 0)
+		gap_us = 1000000 / pps;
+
+	struct pcap_in pc;
+	load_pcap(pcap, &pc);
+
+	// Port of each frame, read up front so a bad file fails before anything is sent.
+	int *portof = NULL;
+	long nport_lines = 0;
+	if (ifaces) {
+		FILE *f = fopen(ifaces, "r");
+		if (!f)
+			die(2, "cannot open %s", ifaces);
+		long cap = 1024;
+		portof = malloc(sizeof(int) * (size_t)cap);
+		int v;
+		while (fscanf(f, "%d", &v) == 1) {
+			if (v < 0 || v >= nports)
+				die(2, "%s: port number out of range of the --if list", ifaces);
+			if (nport_lines == cap) {
+				cap *= 2;
+				portof = realloc(portof, sizeof(int) * (size_t)cap);
+			}
+			portof[nport_lines++] = v;
+		}
+		fclose(f);
+	}
+
+	open_ports(0, 0, bypass);
+
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = t0 + (uint64_t)max_ms * 1000000ull;
+	uint64_t first_ts = 0;
+	long idx = 0, sent = 0, errors = 0;
+	size_t off = 24;
+	while (off + 16 <= pc.len && idx < count) {
+		uint32_t sec = rd32(&pc, off), frac = rd32(&pc, off + 4), incl = rd32(&pc, off + 8);
+		if (incl > MAX_FRAME || off + 16 + incl > pc.len)
+			break; // truncated tail: the complete records were sent
+		uint64_t ts = (uint64_t)sec * 1000000000ull + (uint64_t)frac * (pc.nsec ? 1u : 1000u);
+		if (idx == 0)
+			first_ts = ts;
+		uint64_t due = t0;
+		if (as_recorded)
+			due = t0 + (ts >= first_ts ? ts - first_ts : 0);
+		else
+			due = t0 + (uint64_t)idx * (uint64_t)gap_us * 1000ull;
+		if (due > deadline)
+			break;
+		if (due > now_ns(CLOCK_MONOTONIC)) {
+			struct timespec d = { .tv_sec = (time_t)(due / 1000000000ull), .tv_nsec = (long)(due % 1000000000ull) };
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL) == EINTR)
+				;
+		}
+		int port = 0;
+		if (portof) {
+			if (idx >= nport_lines)
+				die(2, "%s has fewer lines than the pcap has frames", ifaces);
+			port = portof[idx];
+		}
+		uint64_t at = now_ns(CLOCK_REALTIME);
+		ssize_t r = send(ports[port].fd, pc.buf + off + 16, incl, 0);
+		if (r == (ssize_t)incl) {
+			printf("sent %ld %d %llu\n", idx, port, (unsigned long long)at);
+			sent++;
+		} else {
+			printf("error %ld %d %s\n", idx, port, r < 0 ? strerror(errno) : "short write");
+			errors++;
+		}
+		off += 16 + incl;
+		idx++;
+	}
+	printf("done %ld %ld\n", sent, errors);
+	fflush(stdout);
+	return 0;
+}
+
+// ---- capture ----
+
+static void pcap_header(FILE *f)
+{
+	struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		int32_t zone;
+		uint32_t sigfigs, snaplen, linktype;
+	} h = { 0xa1b23c4d, 2, 4, 0, 0, MAX_FRAME, 1 };
+	fwrite(&h, sizeof(h), 1, f);
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+	long timeout_ms = -1, idle_ms = 0, count = DEFAULT_MAX_FRAMES;
+	int ignore_outgoing = 1;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) die(2, "option %s needs a value", a);
+		i++;
+		if (!strcmp(a, "--if")) add_port(v);
+		else if (!strcmp(a, "--out")) {
+			if (nports == 0 || ports[nports - 1].out)
+				die(2, "--out %s must follow its --if", v);
+			ports[nports - 1].out = v;
+		} else if (!strcmp(a, "--timeout-ms")) timeout_ms = parse_long(v, a);
+		else if (!strcmp(a, "--idle-ms")) idle_ms = parse_long(v, a);
+		else if (!strcmp(a, "--count")) count = parse_long(v, a);
+		else if (!strcmp(a, "--direction")) {
+			if (!strcmp(v, "in")) ignore_outgoing = 1;
+			else if (!strcmp(v, "both")) ignore_outgoing = 0;
+			else die(2, "--direction is in or both, not %s", v);
+		} else die(2, "unknown capture option %s", a);
+	}
+	if (nports == 0 || timeout_ms < 0)
+		die(2, "capture needs --if, --out and --timeout-ms (captures are always bounded)%s", "");
+	for (int i = 0; i < nports; i++)
+		if (!ports[i].out)
+			die(2, "port %s has no --out", ports[i].spec);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; // no SA_RESTART: poll() returns EINTR and the loop ends
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	open_ports(1, ignore_outgoing, 0);
+	for (int i = 0; i < nports; i++) {
+		ports[i].pcap = fopen(ports[i].out, "wb");
+		if (!ports[i].pcap)
+			die(2, "cannot write %s", ports[i].out);
+		pcap_header(ports[i].pcap);
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	static uint8_t buf[MAX_FRAME + 4];
+	struct pollfd pfd[MAX_PORTS];
+	for (int i = 0; i < nports; i++) {
+		pfd[i].fd = ports[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	uint64_t start = now_ns(CLOCK_MONOTONIC);
+	uint64_t end = start + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t last = start;
+	long total = 0;
+	while (!stop_requested && total < count) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t until = end;
+		if (idle_ms > 0 && last + (uint64_t)idle_ms * 1000000ull < until)
+			until = last + (uint64_t)idle_ms * 1000000ull;
+		if (now >= until)
+			break;
+		int wait = (int)((until - now + 999999) / 1000000);
+		int r = poll(pfd, (nfds_t)nports, wait);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die(3, "poll: %s", strerror(errno));
+		}
+		for (int i = 0; i < nports && total < count; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			for (;;) {
+				// Leave room in front for a VLAN tag the kernel moved into metadata.
+				uint8_t *data = buf + 4;
+				char ctl[256];
+				struct iovec iov = { .iov_base = data, .iov_len = MAX_FRAME };
+				struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+				ssize_t n = recvmsg(ports[i].fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+				if (n < 0)
+					break;
+				uint64_t ts = 0;
+				uint32_t orig = (uint32_t)n;
+				size_t len = (size_t)n > MAX_FRAME ? MAX_FRAME : (size_t)n;
+				for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+					if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+						struct timespec t;
+						memcpy(&t, CMSG_DATA(c), sizeof(t));
+						ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+					} else if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+						struct tpacket_auxdata aux;
+						memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+						// The receive path strips 802.1Q tags into skb metadata even with
+						// rx-vlan offload off; put the tag back where it was on the wire.
+						if ((aux.tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
+							uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+							memmove(buf, data, 12);
+							data = buf;
+							data[12] = (uint8_t)(tpid >> 8);
+							data[13] = (uint8_t)tpid;
+							data[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
+							data[15] = (uint8_t)aux.tp_vlan_tci;
+							len += 4;
+							orig += 4;
+						}
+					}
+				}
+				if (ts == 0)
+					ts = now_ns(CLOCK_REALTIME);
+				uint32_t rec[4] = { (uint32_t)(ts / 1000000000ull), (uint32_t)(ts % 1000000000ull), (uint32_t)len, orig };
+				fwrite(rec, sizeof(rec), 1, ports[i].pcap);
+				fwrite(data, 1, len, ports[i].pcap);
+				ports[i].n++;
+				total++;
+				last = now_ns(CLOCK_MONOTONIC);
+				if (total >= count)
+					break;
+			}
+		}
+	}
+	for (int i = 0; i < nports; i++) {
+		if (fclose(ports[i].pcap) != 0)
+			die(3, "writing %s failed", ports[i].out);
+		printf("captured %d %ld\n", i, ports[i].n);
+	}
+	printf("done %ld\n", total);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die(2, "usage: xdplab-pktio inject|capture [options] (see the source header)%s", "");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "inject"))
+		return cmd_inject(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "capture"))
+		return cmd_capture(argc - 2, argv + 2);
+	die(2, "unknown command %s (inject or capture)", argv[1]);
+	return 2;
+}

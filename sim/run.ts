@@ -1,0 +1,658 @@
+// The simulation loop: an EventQueue-driven discrete-event run of one scenario over its
+// input packets — wire(in) → shim → xsk.rx → worker → txq → xsk.tx → link → wire(out) →
+// completion → recycle → fill — with bring-up, faults, the series sampler and the end of
+// run (drain, then every packet still queued is `in_flight`). It owns the kernel/device
+// side glue (XSKMAP redirect + rcv, link serializers, completions) and the RunResult.
+import type { Scenario } from "./scenario/types.js";
+import type { InputPackets } from "./scenario/packets.js";
+import { EventQueue } from "./engine/events.js";
+import { XskSocket, bind, rcv, complete, setLink, closeSocket } from "./xsk/socket.js";
+import { XskMap, XSK_OK, XDP_PASS, XDP_ABORTED, isRedirectError } from "./xsk/xskmap.js";
+import { Link } from "./xsk/link.js";
+import { ringEntries } from "./xsk/ring.js";
+import { Dataplane } from "./dataplane/dataplane.js";
+import { R, reasonName } from "./reasons.js";
+import { Shim, ShimMaps, V_DROP, V_FALLBACK, V_PASS, V_REDIRECT, V_ABORTED, VERDICT_NAMES } from "./xdp/shim.js";
+import { META_SIZE } from "./xdp/abi.js";
+import { Worker } from "./worker/worker.js";
+import type { Binding, WorkerHost } from "./worker/worker.js";
+import {
+  PathTracker,
+  O_DROPPED,
+  O_FORWARDED,
+  O_IN_FLIGHT,
+  O_TO_KERNEL,
+  ORIGIN_INPUT,
+  XR_FILL_EMPTY,
+  XR_FRAME_TOO_SMALL,
+  XR_OK,
+  XR_REDIRECT_ERR,
+  XR_RX_FULL,
+} from "./trace/record.js";
+import type { RunSink, RunResult, SeriesResult } from "./trace/record.js";
+
+export type { RunSink, PathRecord, RunResult, SeriesResult } from "./trace/record.js";
+
+// Frame locations reported by frameLocations() (CATALOGUE B, frame conservation).
+export const LOC_NOWHERE = -1;
+export const LOC_DUPLICATE = -2;
+export const LOC_FILL = 0;
+export const LOC_KERNEL_POOL = 1;
+export const LOC_RX = 2;
+export const LOC_PENDING_FILL = 3;
+export const LOC_FREE_TX = 4;
+export const LOC_PENDING_TX = 5;
+export const LOC_TX_RING = 6;
+export const LOC_DEVICE = 7;
+export const LOC_COMP = 8;
+export const LOC_HELD = 9;
+export const LOC_NAMES: readonly string[] = ["fill", "kernel_pool", "rx", "pending_fill", "free_tx", "pending_tx", "tx_ring", "device", "comp", "held"];
+
+const EV_ARRIVAL = 1;
+const EV_POLL_RX = 2;
+const EV_POLL_TX = 3;
+const EV_LINK = 4;
+const EV_FAULT_START = 5;
+const EV_FAULT_END = 6;
+const EV_SERIES = 7;
+const EV_END = 8;
+const EV_BRINGUP = 9;
+const EV_REBIND = 10;
+
+/** How long the late half of bring-up takes when `armBeforeBound` arms first (bind + fill). */
+export const BRINGUP_LATE_NS = 1_000_000;
+/** Time to close, re-create, bind and fill a socket after a link cycle. */
+export const REBIND_NS = 200_000;
+
+export class Sim implements WorkerHost {
+  readonly scn: Scenario;
+  readonly input: InputPackets;
+  readonly sink: RunSink;
+  readonly seed: number;
+  readonly q = new EventQueue(4096);
+  readonly maps: ShimMaps;
+  readonly shim: Shim;
+  readonly xskmap: XskMap;
+  readonly dp: Dataplane;
+  readonly tracker: PathTracker;
+  readonly worker: Worker;
+  readonly links: Link[];
+  private readonly linkEvAt: Float64Array;
+  now = 0;
+  endNs: number;
+  done = false;
+  private readonly sockBinding = new Map<number, number>();
+  private readonly verdictCounts = new Float64Array(VERDICT_NAMES.length);
+  private readonly xskCounts = { ok: 0, fill_empty: 0, rx_full: 0, redirect_err: 0, frame_too_small: 0, link_down: 0, xskmap_empty: 0, aborted: 0 };
+  private readonly linkCounts = { sent: 0, dropped_link_down: 0, completions: 0 };
+  private readonly series: SeriesResult;
+  private lastSeries = { fwd: 0, drop: 0, rx: 0 };
+  private readonly ifNames: string[];
+
+  constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number } = {}) {
+    this.scn = scn;
+    this.input = input;
+    this.sink = sink;
+    this.seed = opts.seed ?? scn.seed;
+    this.ifNames = scn.interfaces.map((i) => i.name);
+    this.maps = new ShimMaps(scn);
+    this.shim = new Shim(scn, this.maps);
+    this.dp = new Dataplane(scn);
+    this.tracker = new PathTracker(sink, this.ifNames, VERDICT_NAMES);
+    this.worker = new Worker(scn, this.maps, this.dp, this.tracker, this);
+    this.xskmap = new XskMap(Math.max(1, this.worker.bindings.length));
+    this.links = scn.interfaces.map((i) => new Link(i.linkBps));
+    this.linkEvAt = new Float64Array(scn.interfaces.length).fill(Infinity);
+    const lastT = input.count > 0 ? input.tNs[input.count - 1]! : 0;
+    this.endNs = lastT + scn.timing.drainNs;
+    this.series = {
+      intervalNs: scn.timing.seriesNs,
+      t: [],
+      bindings: this.worker.bindings.map((b) => ({ iface: this.ifNames[b.iface]!, queue: b.queue, fill: [], rx: [], tx: [], comp: [] })),
+      pendingTxLocal: [],
+      pendingTxPrepared: [],
+      pendingFill: [],
+      forwardedPerInterval: [],
+      droppedPerInterval: [],
+      rxPerInterval: [],
+    };
+    this.bringUp();
+    for (let i = 0; i < input.count; i++) this.q.push(input.tNs[i]!, EV_ARRIVAL, i, 0);
+    scn.faults.forEach((f, i) => this.q.push(f.atNs, EV_FAULT_START, i, 0));
+    this.q.push(0, EV_POLL_RX, 0, 0);
+    if (scn.timing.seriesNs > 0) this.q.push(scn.timing.seriesNs, EV_SERIES, 0, 0);
+    this.q.push(this.endNs, EV_END, 0, 0);
+  }
+
+  // ---- bring-up -------------------------------------------------------------------
+
+  private newSocket(b: Binding): XskSocket {
+    const d = this.scn.dataplane;
+    const sock = new XskSocket({ frames: d.frames, frameSize: d.frameSize, headroom: d.headroom, rings: d.rings, txBudget: d.txBudget, driver: d.driver });
+    this.sockBinding.set(sock.id, b.index);
+    b.sock = sock;
+    return sock;
+  }
+
+  /** Resets b's frame lists and puts its frames home: RX frames to the fill ring, the rest to free TX. */
+  private populate(b: Binding): void {
+    const sock = b.sock;
+    const fillN = Math.min(sock.fillRing.size, Math.floor(sock.umem.frames / 2));
+    b.rxFrames = fillN;
+    b.frameId.fill(-1);
+    b.pendingFillCount = 0;
+    b.freeTxCount = 0;
+    this.worker.preparedTotal -= b.prepCount;
+    b.prepCount = 0;
+    b.prepHead = 0;
+    for (let f = 0; f < fillN; f++) b.pendingFill[b.pendingFillCount++] = fillN - 1 - f;
+    for (let f = sock.umem.frames - 1; f >= fillN; f--) b.freeTx[b.freeTxCount++] = f;
+    // Submit the fill ring now (before bind unless emptyFillAtBind).
+    const fill = sock.userFill;
+    const n = b.pendingFillCount;
+    if (fill.reserve(n) === n) {
+      for (let i = 0; i < n; i++) fill.setAddr(fill.idx + i, sock.umem.frameAddr(b.pendingFill[n - 1 - i]!));
+      fill.submit(n);
+      b.pendingFillCount = 0;
+    }
+  }
+
+  /** Creates, fills and binds b's socket; returns true when the binding is usable. */
+  private bindOne(b: Binding): boolean {
+    const sock = this.newSocket(b);
+    const zcEmptyFirst = this.scn.bugs.emptyFillAtBind && this.scn.dataplane.driver === "zerocopy";
+    if (!zcEmptyFirst) this.populate(b);
+    const rc = bind(sock, b.ifindex, b.queue);
+    if (rc < 0) return false;
+    if (zcEmptyFirst) {
+      // The driver sampled an empty fill ring at bind; this driver never retries, so the
+      // queue stays without buffers although the fill ring is filled right after.
+      this.populate(b);
+      sock.dead = true;
+    }
+    b.live = true;
+    return true;
+  }
+
+  private publishBinding(b: Binding, ready: boolean): void {
+    const bugs = this.scn.bugs;
+    let target: XskSocket = b.sock;
+    if (bugs.staleXskSlot) {
+      // The slot points at the wrong socket: the next binding's (another queue or
+      // device) or, with a single binding, a created-but-never-bound socket.
+      const all = this.worker.bindings;
+      if (all.length > 1) target = all[(b.index + 1) % all.length]!.sock ?? b.sock;
+      else {
+        const d = this.scn.dataplane;
+        target = new XskSocket({ frames: 1, frameSize: d.frameSize, headroom: d.headroom, rings: { rx: 2, tx: 2, fill: 2, comp: 2 }, driver: d.driver });
+      }
+    }
+    this.xskmap.set(b.slot, target);
+    this.maps.bindings.set(b.iface, b.queue, b.slot, ready);
+  }
+
+  private bringUp(): void {
+    const bugs = this.scn.bugs;
+    const w = this.worker;
+    const armed = this.scn.dataplane.armed;
+    if (bugs.armBeforeBound) {
+      // Control arms and marks bindings ready first; sockets are bound and filled later.
+      for (const b of w.bindings) {
+        this.newSocket(b);
+        this.xskmap.set(b.slot, b.sock);
+        this.maps.bindings.set(b.iface, b.queue, b.slot, true);
+      }
+      this.maps.control.armed = armed;
+      this.q.push(BRINGUP_LATE_NS, EV_BRINGUP, 0, 0);
+      return;
+    }
+    let allReady = true;
+    for (const b of w.bindings) {
+      if (!this.bindOne(b)) allReady = false;
+    }
+    if (bugs.staleXskSlot) for (const b of w.bindings) if (b.live) this.publishBinding(b, true);
+    if (!bugs.staleXskSlot) for (const b of w.bindings) if (b.live) this.publishBinding(b, true);
+    // circularGate: arming waits for every binding to have received a packet, which can
+    // only happen once armed.
+    this.maps.control.armed = armed && allReady && !bugs.circularGate;
+  }
+
+  private lateBringUp(): void {
+    for (const b of this.worker.bindings) {
+      const sock = b.sock;
+      this.populate(b);
+      if (bind(sock, b.ifindex, b.queue) === 0) b.live = true;
+    }
+  }
+
+  // ---- WorkerHost -------------------------------------------------------------------
+
+  onTxOut(b: Binding, now: number): void {
+    const sock = b.sock;
+    const n = sock.txOutCount;
+    if (n === 0) return;
+    const link = this.links[b.iface]!;
+    const frames = b.frames;
+    for (let i = 0; i < n; i++) {
+      const addr = sock.txOutAddr[i]!;
+      link.enqueue(now, b.index * frames + sock.umem.frameIndex(addr), addr, sock.txOutLen[i]!);
+    }
+    sock.clearTxOut();
+    this.schedLink(b.iface);
+  }
+
+  private schedLink(iface: number): void {
+    const t = this.links[iface]!.nextTime();
+    if (t < this.linkEvAt[iface]!) {
+      this.linkEvAt[iface] = t;
+      this.q.push(Math.max(t, this.now), EV_LINK, iface, 0);
+    }
+  }
+
+  // ---- the loop ---------------------------------------------------------------------
+
+  /** Runs one event; false when the run is over. */
+  step(): boolean {
+    if (this.done) return false;
+    const q = this.q;
+    if (!q.pop()) {
+      this.finishRun();
+      return false;
+    }
+    this.now = q.time;
+    switch (q.kind) {
+      case EV_ARRIVAL:
+        this.arrival(q.a);
+        break;
+      case EV_POLL_RX: {
+        const w = this.worker;
+        if (this.now < w.pausedUntil) {
+          q.push(w.pausedUntil, EV_POLL_RX, 0, 0);
+          break;
+        }
+        const work = w.pollRx(this.now);
+        const dt = work * this.scn.timing.perPacketNs;
+        if (dt > 0) q.push(this.now + dt, EV_POLL_TX, 0, 0);
+        else this.pollTx();
+        break;
+      }
+      case EV_POLL_TX:
+        this.pollTx();
+        break;
+      case EV_LINK:
+        this.linkEvent(q.a);
+        break;
+      case EV_FAULT_START:
+        this.fault(q.a, true);
+        break;
+      case EV_FAULT_END:
+        this.fault(q.a, false);
+        break;
+      case EV_SERIES:
+        this.sample();
+        if (this.now + this.scn.timing.seriesNs <= this.endNs) q.push(this.now + this.scn.timing.seriesNs, EV_SERIES, 0, 0);
+        break;
+      case EV_BRINGUP:
+        this.lateBringUp();
+        break;
+      case EV_REBIND:
+        this.rebind(q.a);
+        break;
+      case EV_END:
+        this.finishRun();
+        return false;
+    }
+    return true;
+  }
+
+  runToEnd(): RunResult {
+    while (this.step()) {
+      /* run */
+    }
+    return this.result();
+  }
+
+  private pollTx(): void {
+    const kicks = this.worker.pollTx(this.now);
+    const next = this.now + Math.max(this.scn.timing.pollNs, kicks * this.scn.timing.kickNs, 1);
+    if (next <= this.endNs) this.q.push(next, EV_POLL_RX, 0, 0);
+  }
+
+  private arrival(i: number): void {
+    const inp = this.input;
+    const iface = inp.iface[i]!;
+    const queue = inp.queue[i]!;
+    const off = inp.off[i]!;
+    const len = inp.len[i]!;
+    const now = this.now;
+    const tr = this.tracker;
+    const id = tr.newPacket(ORIGIN_INPUT, inp.captureIndex[i]!, -1, now, iface, queue);
+    tr.armed[id] = this.maps.control.armed ? 1 : 0;
+    const link = this.links[iface];
+    if (link !== undefined && !link.up) {
+      this.xskCounts.link_down++;
+      return this.dropAt(iface, id, inp.data, off, len, R.link_down);
+    }
+    const shim = this.shim;
+    const verdict = shim.run(inp.data, off, len, iface, queue, now);
+    tr.shimReason[id] = shim.reason;
+    tr.slot[id] = shim.slot;
+    if (verdict !== V_REDIRECT) {
+      tr.verdict[id] = verdict;
+      this.verdictCounts[verdict]!++;
+      if (verdict === V_PASS || verdict === V_FALLBACK) return this.kernelAt(iface, id, inp.data, off, len, shim.reason);
+      return this.dropAt(iface, id, inp.data, off, len, shim.reason !== 0 ? shim.reason : R.aborted);
+    }
+    const ifindex = this.scn.interfaces[iface]!.ifindex;
+    const r = this.xskmap.redirect(shim.slot, XDP_PASS, ifindex, queue);
+    if (r === XSK_OK) {
+      tr.verdict[id] = V_REDIRECT;
+      this.verdictCounts[V_REDIRECT]!++;
+      const sock = this.xskmap.target!;
+      const rc = rcv(sock, inp.data, off, len, shim.meta, 0, META_SIZE);
+      if (rc === 0) {
+        tr.xskRx[id] = XR_OK;
+        this.xskCounts.ok++;
+        const bi = this.sockBinding.get(sock.id);
+        const b = bi === undefined ? undefined : this.worker.bindings[bi];
+        if (b !== undefined && b.sock === sock) b.frameId[sock.umem.frameIndex(sock.lastRxAddr)] = id;
+        return;
+      }
+      tr.xskRx[id] = rc === R.rx_full ? XR_RX_FULL : rc === R.frame_too_small ? XR_FRAME_TOO_SMALL : rc === R.redirect_err_unbound ? XR_REDIRECT_ERR : XR_FILL_EMPTY;
+      if (rc === R.rx_full) this.xskCounts.rx_full++;
+      else if (rc === R.frame_too_small) this.xskCounts.frame_too_small++;
+      else if (rc === R.redirect_err_unbound) this.xskCounts.redirect_err++;
+      else this.xskCounts.fill_empty++;
+      return this.dropAt(iface, id, inp.data, off, len, rc);
+    }
+    if (isRedirectError(r)) {
+      tr.verdict[id] = V_REDIRECT;
+      this.verdictCounts[V_REDIRECT]!++;
+      tr.xskRx[id] = XR_REDIRECT_ERR;
+      this.xskCounts.redirect_err++;
+      return this.dropAt(iface, id, inp.data, off, len, r);
+    }
+    // Empty slot: bpf_redirect_map returned its flags' action.
+    if (r === XDP_PASS) {
+      tr.verdict[id] = V_PASS;
+      this.verdictCounts[V_PASS]!++;
+      tr.shimReason[id] = R.xskmap_empty;
+      this.xskCounts.xskmap_empty++;
+      return this.kernelAt(iface, id, inp.data, off, len, R.xskmap_empty);
+    }
+    tr.verdict[id] = r === XDP_ABORTED ? V_ABORTED : V_DROP;
+    this.verdictCounts[tr.verdict[id]!]!++;
+    this.xskCounts.aborted++;
+    return this.dropAt(iface, id, inp.data, off, len, R.aborted);
+  }
+
+  private dropAt(iface: number, id: number, buf: Uint8Array, off: number, len: number, reason: number): void {
+    this.sink.drop(iface, this.now, buf, off, len, id, reason);
+    this.tracker.finish(id, O_DROPPED, reason);
+  }
+
+  private kernelAt(iface: number, id: number, buf: Uint8Array, off: number, len: number, reason: number): void {
+    this.sink.kernel(iface, this.now, buf, off, len, id, reason);
+    this.tracker.finish(id, O_TO_KERNEL, reason);
+  }
+
+  private linkEvent(iface: number): void {
+    if (this.q.time !== this.linkEvAt[iface]) return; // superseded
+    this.linkEvAt[iface] = Infinity;
+    const link = this.links[iface]!;
+    const w = this.worker;
+    const tr = this.tracker;
+    while (link.popCompletion(this.now)) {
+      const bi = Math.floor(link.tag / this.scn.dataplane.frames);
+      const b = w.bindings[bi]!;
+      const f = link.tag - bi * this.scn.dataplane.frames;
+      const id = b.frameId[f]!;
+      const data = b.sock.umem.data;
+      if (link.sent === 1) {
+        this.linkCounts.sent++;
+        if (id >= 0 && !tr.isFinal(id)) {
+          this.sink.frameOut(iface, link.wireStart, data, link.addr, link.len, id);
+          tr.txDone[id] = link.wireEnd;
+          tr.finish(id, O_FORWARDED, 0);
+        }
+      } else {
+        this.linkCounts.dropped_link_down++;
+        if (id >= 0 && !tr.isFinal(id)) {
+          this.sink.drop(iface, link.wireStart, data, link.addr, link.len, id, R.link_down_tx);
+          tr.finish(id, O_DROPPED, R.link_down_tx);
+        }
+      }
+      this.linkCounts.completions++;
+      if (b.sock.txInFlight > 0) complete(b.sock, link.addr);
+    }
+    this.schedLink(iface);
+  }
+
+  // ---- faults -----------------------------------------------------------------------
+
+  private fault(i: number, start: boolean): void {
+    const f = this.scn.faults[i]!;
+    const now = this.now;
+    const ifaces = f.iface === null ? this.scn.interfaces.map((x) => x.index) : [f.iface];
+    const inScope = (b: Binding): boolean => (f.iface === null || b.iface === f.iface) && (f.queue === null || b.queue === f.queue);
+    if (start && f.forNs > 0) this.q.push(now + f.forNs, EV_FAULT_END, i, 0);
+    switch (f.kind) {
+      case "tx_stall":
+        if (start) for (const k of ifaces) {
+          this.links[k]!.txStall(now, now + f.forNs);
+          this.linkEvAt[k] = Infinity;
+          this.schedLink(k);
+        }
+        break;
+      case "completion_delay":
+        for (const k of ifaces) this.links[k]!.completionDelayNs = start ? f.delayNs : 0;
+        break;
+      case "link_cycle":
+        this.linkCycle(ifaces, start, inScope);
+        break;
+      case "fill_starve":
+        for (const b of this.worker.bindings) if (inScope(b)) b.fillStarveUntil = start ? now + f.forNs : -1;
+        break;
+      case "bindings_zeroed":
+        if (start) this.maps.bindings.clear();
+        else for (const b of this.worker.bindings) if (b.live) this.maps.bindings.set(b.iface, b.queue, b.slot, true);
+        break;
+      case "generation_bump":
+        if (start) this.maps.control.configGen++;
+        break;
+      case "worker_pause":
+        if (start) this.worker.pausedUntil = now + f.forNs;
+        break;
+      case "neighbor_flush":
+        if (start) for (const k of ifaces) this.dp.flushNeighbors(k);
+        break;
+    }
+  }
+
+  private linkCycle(ifaces: number[], start: boolean, inScope: (b: Binding) => boolean): void {
+    const now = this.now;
+    const bugs = this.scn.bugs;
+    for (const k of ifaces) {
+      const link = this.links[k]!;
+      link.setUp(now, !start);
+      this.linkEvAt[k] = Infinity;
+      this.schedLink(k);
+    }
+    for (const b of this.worker.bindings) {
+      if (!inScope(b) || !ifaces.includes(b.iface)) continue;
+      setLink(b.sock, !start);
+      if (start) {
+        // Control stops the worker on this binding (not ready) unless it stays armed
+        // across the rebuild (armedAcrossRebind); noRebindAfterCycle never notices.
+        if (!bugs.noRebindAfterCycle && !bugs.armedAcrossRebind) this.maps.bindings.setReady(b.iface, b.queue, false);
+      } else {
+        const killed = b.sock.driver.linkCycleKillsSockets;
+        if (bugs.noRebindAfterCycle && killed) continue;
+        if (bugs.stopWithoutRebind && !killed) continue; // stopped, never rebound
+        this.q.push(now + REBIND_NS, EV_REBIND, b.index, 0);
+        if (!bugs.armedAcrossRebind) this.maps.bindings.setReady(b.iface, b.queue, false);
+        else {
+          // The new socket is in the XSKMAP before it is bound and filled.
+          this.retireSocket(b);
+          const sock = this.newSocket(b);
+          this.xskmap.set(b.slot, sock);
+          b.live = false;
+        }
+      }
+    }
+  }
+
+  /** Ends every packet still holding a frame of b's socket, then closes it. */
+  private retireSocket(b: Binding): void {
+    const tr = this.tracker;
+    for (let f = 0; f < b.frames; f++) {
+      const id = b.frameId[f]!;
+      if (id >= 0 && !tr.isFinal(id)) tr.finish(id, O_DROPPED, R.link_down);
+      b.frameId[f] = -1;
+    }
+    const w = this.worker;
+    for (let h = 0; h < w.heldCount; h++) if (w.heldB[h] === b.index) w.heldDeadline[h] = -1;
+    closeSocket(b.sock);
+    this.sockBinding.delete(b.sock.id);
+    w.preparedTotal -= b.prepCount;
+    b.prepCount = 0;
+    b.prepHead = 0;
+    b.pendingFillCount = 0;
+    b.freeTxCount = 0;
+    b.live = false;
+  }
+
+  private rebind(bi: number): void {
+    const b = this.worker.bindings[bi]!;
+    if (b.live || this.scn.bugs.armedAcrossRebind) {
+      if (b.live) this.retireSocket(b);
+      const sock = this.scn.bugs.armedAcrossRebind ? b.sock : this.newSocket(b);
+      this.populate(b);
+      if (bind(sock, b.ifindex, b.queue) === 0) b.live = true;
+    }
+    this.publishBinding(b, b.live);
+    this.linkEvAt[b.iface] = Infinity;
+    this.schedLink(b.iface);
+  }
+
+  // ---- series, end, result ------------------------------------------------------------
+
+  private sample(): void {
+    const s = this.series;
+    s.t.push(this.now);
+    this.worker.bindings.forEach((b, i) => {
+      const row = s.bindings[i]!;
+      row.fill.push(b.sock.fillRing.level());
+      row.rx.push(b.sock.rxRing.level());
+      row.tx.push(b.sock.txRing.level());
+      row.comp.push(b.sock.compRing.level());
+    });
+    s.pendingTxLocal.push(this.worker.pendingTxLocal);
+    s.pendingTxPrepared.push(this.worker.pendingTxPrepared);
+    s.pendingFill.push(this.worker.pendingFill);
+    const o = this.tracker.outcomes;
+    const fwd = o[O_FORWARDED]!;
+    const drop = o[O_DROPPED]!;
+    const rx = this.xskCounts.ok;
+    s.forwardedPerInterval.push(fwd - this.lastSeries.fwd);
+    s.droppedPerInterval.push(drop - this.lastSeries.drop);
+    s.rxPerInterval.push(rx - this.lastSeries.rx);
+    this.lastSeries = { fwd, drop, rx };
+  }
+
+  private finishRun(): void {
+    if (this.done) return;
+    this.done = true;
+    const tr = this.tracker;
+    for (let id = 0; id < tr.count; id++) if (!tr.isFinal(id)) tr.finish(id, O_IN_FLIGHT, R.in_flight);
+  }
+
+  /**
+   * Recounts where every UMEM frame is, from the structures themselves (ring contents
+   * consumer..producer, the kernel pool, the link's queues, the worker's lists). One
+   * Int8Array per binding, indexed by frame: a LOC_* code, LOC_NOWHERE for a frame found
+   * nowhere (a leak), LOC_DUPLICATE for one found in two places. Cold path.
+   */
+  frameLocations(): Int8Array[] {
+    const w = this.worker;
+    const out: Int8Array[] = [];
+    for (const b of w.bindings) {
+      const loc = new Int8Array(b.frames).fill(LOC_NOWHERE);
+      const sock = b.sock;
+      const umem = sock.umem;
+      const put = (f: number, where: number): void => {
+        if (f < 0 || f >= b.frames) return;
+        loc[f] = loc[f] === LOC_NOWHERE ? where : LOC_DUPLICATE;
+      };
+      const ringPut = (ring: { consumer: number; producer: number; size: number; mask: number; addr: Float64Array }, where: number): void => {
+        for (const a of ringEntries(ring as never)) put(umem.frameIndex(a), where);
+      };
+      ringPut(sock.fillRing, LOC_FILL);
+      for (const a of sock.kernelHeldAddrs()) put(umem.frameIndex(a), LOC_KERNEL_POOL);
+      ringPut(sock.rxRing, LOC_RX);
+      for (let i = 0; i < b.pendingFillCount; i++) put(b.pendingFill[i]!, LOC_PENDING_FILL);
+      for (let i = 0; i < b.freeTxCount; i++) put(b.freeTx[i]!, LOC_FREE_TX);
+      for (let i = 0; i < b.prepCount; i++) put(b.prepFrame[(b.prepHead + i) % b.prepFrame.length]!, LOC_PENDING_TX);
+      for (let i = 0; i < w.localCount; i++) {
+        const s = (w.localHead + i) % w.localCap;
+        if (w.localRefB[s] === b.index) put(w.localRefF[s]!, LOC_PENDING_TX);
+      }
+      ringPut(sock.txRing, LOC_TX_RING);
+      ringPut(sock.compRing, LOC_COMP);
+      for (let h = 0; h < w.heldCount; h++) if (w.heldB[h] === b.index) put(w.heldF[h]!, LOC_HELD);
+      // Frames the device holds: the link's wire queue and its not-yet-posted completions.
+      const link = this.links[b.iface]! as unknown as { q: LinkFifo; c: LinkFifo };
+      for (const fifo of [link.q, link.c]) {
+        for (let i = 0; i < fifo.count; i++) {
+          const tag = fifo.tag[(fifo.head + i) % fifo.tag.length]!;
+          if (Math.floor(tag / b.frames) === b.index) put(tag - b.index * b.frames, LOC_DEVICE);
+        }
+      }
+      out.push(loc);
+    }
+    return out;
+  }
+
+  result(): RunResult {
+    const tr = this.tracker;
+    const o = tr.outcomes;
+    const reasons: Record<string, number> = {};
+    const names: string[] = [];
+    for (let c = 0; c < tr.reasonCounts.length; c++) if (tr.reasonCounts[c]! > 0) names.push(reasonName(c));
+    names.sort();
+    for (const n of names) {
+      for (let c = 0; c < tr.reasonCounts.length; c++) if (tr.reasonCounts[c]! > 0 && reasonName(c) === n) reasons[n] = tr.reasonCounts[c]!;
+    }
+    const verdicts: Record<string, number> = {};
+    VERDICT_NAMES.forEach((n, i) => {
+      if (i > 0) verdicts[n] = this.verdictCounts[i]!;
+    });
+    const w = this.worker;
+    const sortObj = (x: Record<string, number>): Record<string, number> => Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]!]));
+    const counters: Record<string, Record<string, number>> = {
+      shim: sortObj({ ...verdicts }),
+      "xsk.rx": sortObj({ ...this.xskCounts }),
+      worker: sortObj({ polls: w.c.polls, rx: w.c.rx, dropped: w.c.dropped, to_kernel: w.c.to_kernel, held: w.c.held, held_retried: w.c.held_retried, icmp_generated: w.c.icmp_generated, reaped: w.c.reaped, fill_submitted: w.c.fill_submitted, rx_wakeups: w.c.rx_wakeups, backpressure_polls: w.c.backpressure_polls, pending_fill: w.pendingFill }),
+      txq: sortObj({ enqueued: w.c.forwarded_enq, inplace: w.c.inplace, prepared_copies: w.c.prepared_copies, local_copies: w.c.local_copies, pending_tx_full: w.c.pending_tx_full, pending_tx_local: w.pendingTxLocal, pending_tx_prepared: w.pendingTxPrepared }),
+      "xsk.tx": sortObj({ ring_submitted: w.c.tx_ring_submitted, kicks: w.c.kicks, reserve_failed: w.c.reserve_failed }),
+      wire: sortObj({ ...this.linkCounts }),
+    };
+    return {
+      seed: this.seed,
+      packets: { input: this.input.count, created: tr.created },
+      outcomes: { forwarded: o[O_FORWARDED]!, to_kernel: o[O_TO_KERNEL]!, dropped: o[O_DROPPED]!, in_flight: o[O_IN_FLIGHT]! },
+      reasons,
+      counters,
+      xdpStatistics: w.bindings.map((b) => ({ iface: this.ifNames[b.iface]!, queue: b.queue, ...b.sock.statistics() })),
+      verdicts,
+      series: this.series,
+      endNs: this.endNs,
+    };
+  }
+}
+
+interface LinkFifo {
+  head: number;
+  count: number;
+  tag: Int32Array;
+}
