@@ -54,6 +54,10 @@ function put16(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 8) & 0xff;
   b[o + 1] = v & 0xff;
 }
+/** Byte copy without creating subarray views (no allocation on the hot path). */
+function copyBytes(dst: Uint8Array, dOff: number, src: Uint8Array, sOff: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dOff + i] = src[sOff + i] as number;
+}
 function put32(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 24) & 0xff;
   b[o + 1] = (v >>> 16) & 0xff;
@@ -253,8 +257,8 @@ export class Dataplane {
     this.egressIf = egress;
     this.nexthopFamily = 4;
     this.nexthop.fill(0);
-    if (route.via !== null) this.nexthop.set(route.via.subarray(0, 4));
-    else this.nexthop.set(buf.subarray(dst, dst + 4));
+    if (route.via !== null) copyBytes(this.nexthop, 0, route.via, 0, 4);
+    else copyBytes(this.nexthop, 0, buf, dst, 4);
 
     // ip_forward: TTL first, then the MTU (both before the FORWARD hook and before the decrement).
     const ttl = buf[l3 + 8] as number;
@@ -324,8 +328,8 @@ export class Dataplane {
     const egress = route.iface;
     this.egressIf = egress;
     this.nexthopFamily = 6;
-    if (route.via !== null) this.nexthop.set(route.via.subarray(0, 16));
-    else this.nexthop.set(buf.subarray(dst, dst + 16));
+    if (route.via !== null) copyBytes(this.nexthop, 0, route.via, 0, 16);
+    else copyBytes(this.nexthop, 0, buf, dst, 16);
 
     const hop = buf[l3 + 7] as number;
     if (hop <= 1) {
@@ -359,13 +363,13 @@ export class Dataplane {
       put16(buf, off + 12, family === 4 ? ETH_P_IP : ETH_P_IPV6);
     }
     this.newLen = ETH_HLEN + totLen; // ip_rcv trims the Ethernet padding (pskb_trim_rcsum)
-    buf.set(this.ifaces[egress]!.mac.subarray(0, 6), off + 6);
+    copyBytes(buf, off + 6, this.ifaces[egress]!.mac, 0, 6);
     const e = this.neigh.resolved(egress, family, this.nexthop, 0, nowNs);
     if (e < 0) {
       this.reason = 0;
       return DP_HOLD;
     }
-    buf.set(this.neigh.macs.subarray(e * 6, e * 6 + 6), off);
+    copyBytes(buf, off, this.neigh.macs, e * 6, 6);
     return DP_FORWARD;
   }
 
@@ -491,13 +495,13 @@ export class Dataplane {
     const g = this.genBuf;
     // The next hop goes to genBuf[14..] temporarily; the IP header overwrites it later.
     const alen = family === 4 ? 4 : 16;
-    if (route.via !== null) g.set(route.via.subarray(0, alen), ETH_HLEN);
-    else g.set(buf.subarray(srcOff, srcOff + alen), ETH_HLEN);
+    if (route.via !== null) copyBytes(g, ETH_HLEN, route.via, 0, alen);
+    else copyBytes(g, ETH_HLEN, buf, srcOff, alen);
     const e = this.neigh.resolved(route.iface, family, g, ETH_HLEN, nowNs);
-    if (e >= 0) g.set(this.neigh.macs.subarray(e * 6, e * 6 + 6), 0);
-    else if (route.iface === ingressIf) g.set(buf.subarray(off + 6, off + 12), 0);
+    if (e >= 0) copyBytes(g, 0, this.neigh.macs, e * 6, 6);
+    else if (route.iface === ingressIf) copyBytes(g, 0, buf, off + 6, 6);
     else return -1;
-    g.set(this.ifaces[route.iface]!.mac.subarray(0, 6), 6);
+    copyBytes(g, 6, this.ifaces[route.iface]!.mac, 0, 6);
     put16(g, 12, family === 4 ? ETH_P_IP : ETH_P_IPV6);
     return route.iface;
   }
@@ -535,14 +539,14 @@ export class Dataplane {
     g[ip + 8] = ICMP_TTL;
     g[ip + 9] = 1;
     put16(g, ip + 10, 0);
-    g.set(buf.subarray(src, src + 4), ip + 16);
+    copyBytes(g, ip + 16, buf, src, 4);
     put16(g, ip + 10, ~fold16(sum16(g, ip, 20, 0)) & 0xffff);
     const ic = ip + 20;
     g[ic] = type;
     g[ic + 1] = code;
     put16(g, ic + 2, 0);
     put32(g, ic + 4, info >>> 0);
-    g.set(buf.subarray(l3, l3 + quote), ic + 8);
+    copyBytes(g, ic + 8, buf, l3, quote);
     put16(g, ic + 2, ~fold16(sum16(g, ic, icmpLen, 0)) & 0xffff);
     this.genLen = ETH_HLEN + 20 + icmpLen;
     this.genEgressIf = eg;
@@ -559,14 +563,14 @@ export class Dataplane {
     for (const a of addrs) {
       if (a.family !== 4) continue;
       if (prefixMatch(a.bytes, a.prefixLen, nh, nhOff)) {
-        out.set(a.bytes.subarray(0, 4), o);
+        copyBytes(out, o, a.bytes, 0, 4);
         return true;
       }
       if (first === null) first = a.bytes;
     }
-    if (first === null && this.n4 > 0) first = this.local4.subarray(0, 4);
-    if (first === null) return false;
-    out.set(first.subarray(0, 4), o);
+    if (first !== null) copyBytes(out, o, first, 0, 4);
+    else if (this.n4 > 0) copyBytes(out, o, this.local4, 0, 4);
+    else return false;
     return true;
   }
 
@@ -596,14 +600,14 @@ export class Dataplane {
     put16(g, ip + 4, icmpLen);
     g[ip + 6] = 58;
     g[ip + 7] = ICMP_TTL;
-    g.set(a.subarray(0, 16), ip + 8);
-    g.set(buf.subarray(src, src + 16), ip + 24);
+    copyBytes(g, ip + 8, a, 0, 16);
+    copyBytes(g, ip + 24, buf, src, 16);
     const ic = ip + 40;
     g[ic] = type;
     g[ic + 1] = code;
     put16(g, ic + 2, 0);
     put32(g, ic + 4, info >>> 0);
-    g.set(buf.subarray(l3, l3 + quote), ic + 8);
+    copyBytes(g, ic + 8, buf, l3, quote);
     let acc = sum16(g, ip + 8, 32, 0) + icmpLen + 58;
     acc = sum16(g, ic, icmpLen, acc);
     put16(g, ic + 2, ~fold16(acc) & 0xffff);
@@ -643,7 +647,7 @@ export class Dataplane {
   completeHold(buf: Uint8Array, off: number, egressIf: number, nexthop: Uint8Array, family: number): boolean {
     const e = this.neigh.resolved(egressIf, family, nexthop, 0, this.nowSeen);
     if (e < 0) return false;
-    buf.set(this.neigh.macs.subarray(e * 6, e * 6 + 6), off);
+    copyBytes(buf, off, this.neigh.macs, e * 6, 6);
     return true;
   }
 

@@ -41,7 +41,7 @@ function tshark(frames: Uint8Array[], fields: string[]): string[][] {
 }
 
 describe.skipIf(!hasTshark)("ICMP errors decoded by tshark", () => {
-  test("IPv4 time exceeded, frag needed, net unreachable", () => {
+  test("IPv4 time exceeded and fragmentation needed", () => {
     const big = Array.from({ length: 1400 }, (_, i) => i & 0xff);
     const frames = errorsFor([frame4({ ttl: 1 }), frame4({ payload: big })]);
     const rows = tshark(frames, ["ip.checksum.status", "icmp.checksum.status", "icmp.type", "icmp.code", "icmp.mtu", "ip.src", "ip.dst", "udp.dstport", "ip.len"]);

@@ -108,7 +108,9 @@ describe.skipIf(!hasTshark())("built frames agree with tshark", () => {
           expect(t(`${fam}.dst`)[1], at).toBe(formatIp(b, iv.dstOff, iv.addrLen as 4 | 16));
           const il4 = iv.ipProto === 6 ? "tcp" : "udp";
           expect([t(`${il4}.srcport`).at(-1), t(`${il4}.dstport`).at(-1)], `${at} quoted ports`).toEqual([String(iv.srcPort), String(iv.dstPort)]);
-          if (iv.ipProto === 6) expect(t("tcp.seq_raw").at(-1), at).toBe(String(iv.tcpSeq));
+          // tshark shows the quoted sequence number only when the quote holds a whole TCP header.
+          const seq = t("tcp.seq_raw").at(-1);
+          if (iv.ipProto === 6 && seq !== undefined) expect(seq, at).toBe(String(iv.tcpSeq));
         }
       });
       expect(inner).toBe(4);
