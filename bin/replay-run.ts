@@ -54,7 +54,7 @@ export function replayToDir(
   const partial = {
     xdplab: XDPLAB_VERSION,
     scenario: { name: scn.name, file: path.basename(scn.file), seed: result.seed },
-    input: inputInfo,
+    input: { ...inputInfo, capture: inputInfo.capture === null ? null : path.basename(inputInfo.capture) },
     outcomes: result.outcomes,
     reasons: result.reasons,
     verdicts: result.verdicts,
