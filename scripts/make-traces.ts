@@ -67,8 +67,100 @@ export function routedBasic(): Pkt[] {
   return pkts;
 }
 
+// ---- regression cases of CATALOGUE A, B, E (traces/<section>/<switch>[-healthy]/) ----
+// Each capture is one small lan-side UDP stream; the case's scenario decides what goes
+// wrong. Times are ns from the first packet (the model's t = 0), so a fault `at` in a
+// scenario lines up with packet indices: packet k of a stream is at start + k·gap.
+
+interface Stream {
+  n: number;
+  gapNs: number;
+  startNs?: number;
+  /** Destination: a server beyond the wan gateway by default. */
+  dst?: string;
+  payload?: number;
+  /** Index of the first packet (payload seed and IP ID). */
+  first?: number;
+}
+
+function udpStream(s: Stream): Pkt[] {
+  const out: Pkt[] = [];
+  const first = s.first ?? 0;
+  for (let k = 0; k < s.n; k++) {
+    const i = first + k;
+    const frame = fromLan(i, { udp: { sport: 40000, dport: 443 }, payload: payload(s.payload ?? 100, i) }, 0, s.dst ?? "198.19.200.1");
+    out.push({ t: (s.startNs ?? 0) + k * s.gapNs, iface: "lan", frame });
+  }
+  return out;
+}
+
+/** Several streams merged in time order (stable: equal times keep stream order). */
+function merge(...parts: Pkt[][]): Pkt[] {
+  return parts.flat().sort((a, b) => a.t - b.t);
+}
+
+/** Capture of every A/B/E case, by case name (both twins of a switch share it). */
+export const CASE_CAPTURES: Record<string, () => Pkt[]> = {
+  // packet k at 50 µs·k: a fault window [0.99 ms, 1.99 ms) covers packets 20..39
+  "binding-gap": () => udpStream({ n: 60, gapNs: 50_000 }),
+  steady: () => udpStream({ n: 20, gapNs: 50_000 }),
+  // packet k at 75 µs·k: packets 0..13 arrive before the late bring-up at 1 ms
+  "arm-early": () => udpStream({ n: 20, gapNs: 75_000 }),
+  // 24 hairpin packets (lan→lan, parked on a stalled lan link), 40 into a stalled wan
+  // (fills the wan pipeline and pending TX: backpressure), then 30 more, one per 20 µs
+  "fill-backpressure": () =>
+    merge(
+      udpStream({ n: 24, gapNs: 1_000, dst: "198.18.1.20", payload: 958 }),
+      udpStream({ n: 40, gapNs: 2_000, startNs: 30_000, first: 24 }),
+      udpStream({ n: 30, gapNs: 20_000, startNs: 200_000, first: 64 }),
+    ),
+  "stall-burst": () => udpStream({ n: 200, gapNs: 5_000 }),
+  "steady-fast": () => udpStream({ n: 400, gapNs: 2_000 }),
+  // 40 packets to a martian destination, then 20 good ones
+  "drops-then-good": () => merge(udpStream({ n: 40, gapNs: 20_000, dst: "127.0.0.1" }), udpStream({ n: 20, gapNs: 20_000, startNs: 800_000, first: 40 })),
+  "burst-100": () => udpStream({ n: 100, gapNs: 0 }),
+  // 80 packets in 8 µs while the worker is paused, then one at 3 ms
+  "zc-dry-then-late": () => merge(udpStream({ n: 80, gapNs: 100 }), udpStream({ n: 1, gapNs: 0, startNs: 3_000_000, first: 80 })),
+  // 64 packets while paused, one inside the worker's first cycle (101 µs), one at 3 ms
+  "zc-wakeup-race": () =>
+    merge(udpStream({ n: 64, gapNs: 1_000 }), udpStream({ n: 1, gapNs: 0, startNs: 101_000, first: 64 }), udpStream({ n: 1, gapNs: 0, startNs: 3_000_000, first: 65 })),
+  // packet k at 50 µs·k: a link cycle [0.99, 1.09) ms, rebind 200 µs after it
+  "link-cycle": () => udpStream({ n: 60, gapNs: 50_000 }),
+};
+
+/** Case directory → capture name (traces/<section>/<switch>[-healthy]). */
+export const CASES: Record<string, string> = {};
+const caseOf = (section: string, bug: string, capture: string, healthy = true): void => {
+  CASES[`${section}/${bug}`] = capture;
+  if (healthy) CASES[`${section}/${bug}-healthy`] = capture;
+};
+caseOf("A", "fallbackDrops", "binding-gap");
+caseOf("A", "missingBindingPasses", "binding-gap");
+caseOf("A", "staleXskSlot", "steady");
+caseOf("A", "abiDrift", "steady");
+caseOf("A", "armBeforeBound", "arm-early");
+caseOf("A", "circularGate", "steady");
+caseOf("B", "skipFillOnBackpressure", "fill-backpressure");
+caseOf("B", "unboundedPendingTx", "stall-burst");
+caseOf("B", "lazyCompletionReap", "steady-fast");
+caseOf("B", "leakOnDrop", "drops-then-good");
+caseOf("B", "noTxKick", "burst-100");
+caseOf("B", "wakeTxForRx", "zc-dry-then-late");
+caseOf("B", "lostWakeup", "zc-wakeup-race");
+caseOf("B", "allOrNothingReserve", "steady-fast");
+// Without the switch a non-power-of-two ring is refused (exit 2): the twin is a test.
+caseOf("B", "nonPow2Rings", "steady", false);
+caseOf("B", "emptyFillAtBind", "steady");
+caseOf("E", "noRebindAfterCycle", "link-cycle");
+caseOf("E", "armedAcrossRebind", "link-cycle");
+caseOf("E", "stopWithoutRebind", "link-cycle");
+
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] && path.resolve(process.argv[1]) === self) {
   writeCase(path.join(ROOT, "traces/examples/routed-basic"), "input.pcapng", routedBasic());
   process.stderr.write("wrote traces/examples/routed-basic/input.pcapng\n");
+  for (const [dir, cap] of Object.entries(CASES)) {
+    writeCase(path.join(ROOT, "traces", dir), "input.pcapng", CASE_CAPTURES[cap]!());
+    process.stderr.write(`wrote traces/${dir}/input.pcapng\n`);
+  }
 }

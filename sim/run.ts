@@ -10,6 +10,7 @@ import { XskSocket, bind, rcv, complete, setLink, closeSocket } from "./xsk/sock
 import { XskMap, XSK_OK, XDP_PASS, XDP_ABORTED, isRedirectError } from "./xsk/xskmap.js";
 import { Link } from "./xsk/link.js";
 import { ringEntries } from "./xsk/ring.js";
+import type { Ring } from "./xsk/ring.js";
 import { Dataplane } from "./dataplane/dataplane.js";
 import { R, reasonName } from "./reasons.js";
 import { Shim, ShimMaps, V_DROP, V_FALLBACK, V_PASS, V_REDIRECT, V_ABORTED, VERDICT_NAMES } from "./xdp/shim.js";
@@ -584,8 +585,8 @@ export class Sim implements WorkerHost {
         if (f < 0 || f >= b.frames) return;
         loc[f] = loc[f] === LOC_NOWHERE ? where : LOC_DUPLICATE;
       };
-      const ringPut = (ring: { consumer: number; producer: number; size: number; mask: number; addr: Float64Array }, where: number): void => {
-        for (const a of ringEntries(ring as never)) put(umem.frameIndex(a), where);
+      const ringPut = (ring: Ring, where: number): void => {
+        for (const a of ringEntries(ring)) put(umem.frameIndex(a), where);
       };
       ringPut(sock.fillRing, LOC_FILL);
       for (const a of sock.kernelHeldAddrs()) put(umem.frameIndex(a), LOC_KERNEL_POOL);

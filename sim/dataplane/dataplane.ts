@@ -591,8 +591,10 @@ export class Dataplane {
     const g = this.genBuf;
     const ip = ETH_HLEN;
     // Source address selection (RFC 6724 as ipv6_dev_get_saddr): a global address,
-    // preferring the outgoing interface (rule 5), then the longest common prefix (rule 8).
-    const a = this.selectSrc6(eg, buf, src);
+    // preferring the given interface (rule 5), then the longest common prefix (rule 8).
+    // icmp6_send passes the *input* interface when the route back has no prefsrc (ours
+    // never do; kernel commit fac6fce9bdb5 "provide input address for traceroute6").
+    const a = this.selectSrc6(ingressIf, buf, src);
     if (a === null) return DP_DROP;
     const quote = Math.min(totLen, ICMP6_MAX_ERROR - 40 - 8);
     const icmpLen = 8 + quote;

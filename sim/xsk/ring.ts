@@ -4,35 +4,131 @@
 // semantics of net/xdp/xsk_queue.h. Indices are free-running u32 (they wrap at 2^32 and
 // are masked on access), exactly as in the kernel, so wrap bugs are reproducible.
 //
-// Fill and completion rings use `addr` only; RX and TX rings use addr/len/options
-// (struct xdp_desc). All methods are allocation-free: this is the model's hot path.
+// Storage has the kernel's binary layout so that C (the native worker, through koffi)
+// can use libxdp's inline ring helpers on the very same bytes:
+//   @0 u32 producer, @4 u32 consumer, @8 u32 flags, @12 u32 reserved, @16 descriptors
+// (the kernel puts each index on its own cache line; libxdp only needs the pointers, so
+// this packed header is the ring as libxdp sees it after xsk_mmap). Fill and completion
+// rings hold u64 addresses (RING_ADDR); RX and TX rings hold struct xdp_desc
+// {u64 addr; u32 len; u32 options} (RING_DESC). A u64 is stored as two little-endian u32
+// words and read back as lo + hi·2^32, so any address below 2^53 round-trips.
+// All methods are allocation-free: this is the model's hot path.
 
 export const XDP_RING_NEED_WAKEUP = 1;
+
+/** Entry kinds: fill/completion rings carry u64 addresses, RX/TX rings struct xdp_desc. */
+export const RING_ADDR = 0;
+export const RING_DESC = 1;
+export type RingKind = typeof RING_ADDR | typeof RING_DESC;
+
+/** Byte offsets of the shared header fields and of the descriptor array. */
+export const RING_OFF_PRODUCER = 0;
+export const RING_OFF_CONSUMER = 4;
+export const RING_OFF_FLAGS = 8;
+export const RING_OFF_DESC = 16;
+/** sizeof(u64) and sizeof(struct xdp_desc). */
+export const RING_ADDR_BYTES = 8;
+export const RING_DESC_BYTES = 16;
+
+const TWO32 = 4294967296;
 
 function isPow2(n: number): boolean {
   return Number.isInteger(n) && n > 0 && n <= 0x80000000 && (n & (n - 1)) === 0;
 }
 
+/** Bytes a ring of `size` entries of `kind` occupies (header + descriptors), a multiple of 8. */
+export function ringBytes(size: number, kind: RingKind): number {
+  return RING_OFF_DESC + size * (kind === RING_ADDR ? RING_ADDR_BYTES : RING_DESC_BYTES);
+}
+
 export class Ring {
   readonly size: number;
   readonly mask: number;
-  /** Published producer index (u32, free-running). */
-  producer = 0;
-  /** Published consumer index (u32, free-running). */
-  consumer = 0;
-  flags = 0;
-  readonly addr: Float64Array;
-  readonly len: Uint32Array;
-  readonly options: Uint32Array;
+  readonly kind: RingKind;
+  /** The ring's bytes (header + descriptors), possibly a window of a larger shared buffer. */
+  readonly bytes: Uint8Array;
+  /** [producer, consumer, flags, reserved] */
+  private readonly hdr: Uint32Array;
+  /** Descriptor words: 2 per entry (RING_ADDR) or 4 (RING_DESC: addr lo, addr hi, len, options). */
+  private readonly words: Uint32Array;
+  private readonly shift: number;
 
-  /** Throws RangeError unless size is a power of two (the kernel's setsockopt says EINVAL). */
-  constructor(size: number) {
+  /**
+   * Throws RangeError unless size is a power of two (the kernel's setsockopt says EINVAL).
+   * `region`, when given, is the memory to use: at least ringBytes(size, kind) bytes at an
+   * 8-byte-aligned offset; its current contents are kept (indices included). Otherwise
+   * the ring allocates zeroed memory of its own.
+   */
+  constructor(size: number, kind: RingKind = RING_DESC, region?: Uint8Array) {
     if (!isPow2(size)) throw new RangeError(`ring size must be a power of two, got ${size}`);
     this.size = size;
     this.mask = size - 1;
-    this.addr = new Float64Array(size);
-    this.len = new Uint32Array(size);
-    this.options = new Uint32Array(size);
+    this.kind = kind;
+    const n = ringBytes(size, kind);
+    let bytes: Uint8Array;
+    if (region === undefined) bytes = new Uint8Array(n);
+    else {
+      if (region.byteLength < n) throw new RangeError(`ring needs ${n} bytes, region has ${region.byteLength}`);
+      if (region.byteOffset % 8 !== 0) throw new RangeError(`ring region offset ${region.byteOffset} is not 8-byte aligned`);
+      bytes = region.subarray(0, n);
+    }
+    this.bytes = bytes;
+    this.hdr = new Uint32Array(bytes.buffer, bytes.byteOffset, 4);
+    this.shift = kind === RING_ADDR ? 1 : 2;
+    this.words = new Uint32Array(bytes.buffer, bytes.byteOffset + RING_OFF_DESC, size << this.shift);
+  }
+
+  /** Published producer index (u32, free-running). */
+  get producer(): number {
+    return this.hdr[0] as number;
+  }
+  set producer(v: number) {
+    this.hdr[0] = v;
+  }
+  /** Published consumer index (u32, free-running). */
+  get consumer(): number {
+    return this.hdr[1] as number;
+  }
+  set consumer(v: number) {
+    this.hdr[1] = v;
+  }
+  get flags(): number {
+    return this.hdr[2] as number;
+  }
+  set flags(v: number) {
+    this.hdr[2] = v;
+  }
+
+  /** Address of the entry at free-running index idx (masked here). */
+  addrAt(idx: number): number {
+    const w = (idx & this.mask) << this.shift;
+    return (this.words[w] as number) + (this.words[w + 1] as number) * TWO32;
+  }
+  /** struct xdp_desc.len at idx (0 on an address ring). */
+  lenAt(idx: number): number {
+    return this.kind === RING_DESC ? (this.words[((idx & this.mask) << 2) + 2] as number) : 0;
+  }
+  optionsAt(idx: number): number {
+    return this.kind === RING_DESC ? (this.words[((idx & this.mask) << 2) + 3] as number) : 0;
+  }
+  setAddr(idx: number, addr: number): void {
+    const w = (idx & this.mask) << this.shift;
+    if (addr < TWO32 && addr >= 0) {
+      this.words[w] = addr;
+      this.words[w + 1] = 0;
+    } else {
+      this.words[w] = addr % TWO32;
+      this.words[w + 1] = Math.floor(addr / TWO32);
+    }
+  }
+  /** Writes a whole xdp_desc; on an address ring only the address. */
+  setDesc(idx: number, addr: number, len: number, options: number): void {
+    this.setAddr(idx, addr);
+    if (this.kind === RING_DESC) {
+      const w = (idx & this.mask) << 2;
+      this.words[w + 2] = len;
+      this.words[w + 3] = options;
+    }
   }
 
   /** Entries published and not yet consumed (producer − consumer, u32 arithmetic). */
@@ -51,7 +147,7 @@ export class Ring {
 export function ringEntries(ring: Ring): Float64Array {
   const n = ring.level();
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = ring.addr[(ring.consumer + i) & ring.mask] as number;
+  for (let i = 0; i < n; i++) out[i] = ring.addrAt(ring.consumer + i);
   return out;
 }
 
@@ -97,14 +193,11 @@ export class RingProd {
   }
 
   setAddr(idx: number, addr: number): void {
-    this.ring.addr[idx & this.ring.mask] = addr;
+    this.ring.setAddr(idx, addr);
   }
 
   setDesc(idx: number, addr: number, len: number, options: number): void {
-    const i = idx & this.ring.mask;
-    this.ring.addr[i] = addr;
-    this.ring.len[i] = len;
-    this.ring.options[i] = options;
+    this.ring.setDesc(idx, addr, len, options);
   }
 
   needWakeup(): boolean {
@@ -157,13 +250,13 @@ export class RingCons {
   }
 
   addrAt(idx: number): number {
-    return this.ring.addr[idx & this.ring.mask] as number;
+    return this.ring.addrAt(idx);
   }
   lenAt(idx: number): number {
-    return this.ring.len[idx & this.ring.mask] as number;
+    return this.ring.lenAt(idx);
   }
   optionsAt(idx: number): number {
-    return this.ring.options[idx & this.ring.mask] as number;
+    return this.ring.optionsAt(idx);
   }
 }
 
@@ -208,10 +301,7 @@ export class KernelProd {
   /** xskq_prod_reserve_desc: false (−ENOBUFS) when full. */
   reserveDesc(addr: number, len: number, options: number): boolean {
     if (this.isFull()) return false;
-    const i = this.cachedProd & this.ring.mask;
-    this.ring.addr[i] = addr;
-    this.ring.len[i] = len;
-    this.ring.options[i] = options;
+    this.ring.setDesc(this.cachedProd, addr, len, options);
     this.cachedProd = (this.cachedProd + 1) >>> 0;
     return true;
   }
@@ -219,7 +309,7 @@ export class KernelProd {
   /** xskq_prod_reserve_addr. */
   reserveAddr(addr: number): boolean {
     if (this.isFull()) return false;
-    this.ring.addr[this.cachedProd & this.ring.mask] = addr;
+    this.ring.setAddr(this.cachedProd, addr);
     this.cachedProd = (this.cachedProd + 1) >>> 0;
     return true;
   }
@@ -234,8 +324,9 @@ export class KernelProd {
    * publishes it. Completions land in skb-free order, not reservation order.
    */
   writeAndSubmitAddr(addr: number): void {
-    this.ring.addr[this.ring.producer & this.ring.mask] = addr;
-    this.ring.producer = (this.ring.producer + 1) >>> 0;
+    const p = this.ring.producer;
+    this.ring.setAddr(p, addr);
+    this.ring.producer = (p + 1) >>> 0;
   }
 }
 
@@ -293,12 +384,12 @@ export class KernelCons {
   }
 
   headAddr(): number {
-    return this.ring.addr[this.cachedCons & this.ring.mask] as number;
+    return this.ring.addrAt(this.cachedCons);
   }
   headLen(): number {
-    return this.ring.len[this.cachedCons & this.ring.mask] as number;
+    return this.ring.lenAt(this.cachedCons);
   }
   headOptions(): number {
-    return this.ring.options[this.cachedCons & this.ring.mask] as number;
+    return this.ring.optionsAt(this.cachedCons);
   }
 }

@@ -17,7 +17,8 @@
 import { R } from "../reasons.js";
 import { driverProfile } from "./driver.js";
 import type { DriverName, DriverProfile } from "./driver.js";
-import { KernelCons, KernelProd, Ring, RingCons, RingProd, XDP_RING_NEED_WAKEUP } from "./ring.js";
+import { KernelCons, KernelProd, Ring, RingCons, RingProd, RING_ADDR, RING_DESC, XDP_RING_NEED_WAKEUP, ringBytes } from "./ring.js";
+import type { RingKind } from "./ring.js";
 import { Umem } from "./umem.js";
 
 // errno values (Linux, positive); functions return them negated as the kernel does.
@@ -53,15 +54,52 @@ export interface XskConfig {
   driver?: DriverName;
   /** XDP_USE_NEED_WAKEUP at bind; default true. */
   needWakeup?: boolean;
+  /**
+   * Where the UMEM and the rings live: called once with the socket's total size (see
+   * xskLayout), returns that many bytes at an 8-byte-aligned (better: page-aligned)
+   * offset. Default: a fresh zeroed Uint8Array. The native worker's adapter passes
+   * memory C can address, so both sides work on the same bytes.
+   */
+  alloc?: (bytes: number) => Uint8Array;
 }
 
-function ringOrPlaceholder(size: number, what: string, errs: string[]): Ring {
-  try {
-    return new Ring(size);
-  } catch {
+/** Byte offsets of one socket's shared memory: UMEM first (page-aligned), then fill, completion, RX, TX. */
+export interface XskLayout {
+  umem: number;
+  fill: number;
+  comp: number;
+  rx: number;
+  tx: number;
+  total: number;
+}
+
+function isPow2(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n <= 0x80000000 && (n & (n - 1)) === 0;
+}
+
+/** The layout for cfg; a ring size the kernel would reject gets no space (its placeholder ring allocates its own). */
+export function xskLayout(cfg: XskConfig): XskLayout {
+  let o = cfg.frames * cfg.frameSize;
+  const place = (size: number, kind: RingKind): number => {
+    if (!isPow2(size)) return -1;
+    const at = o;
+    o += ringBytes(size, kind);
+    o = (o + 63) & ~63;
+    return at;
+  };
+  const fill = place(cfg.rings.fill, RING_ADDR);
+  const comp = place(cfg.rings.comp, RING_ADDR);
+  const rx = place(cfg.rings.rx, RING_DESC);
+  const tx = place(cfg.rings.tx, RING_DESC);
+  return { umem: 0, fill, comp, rx, tx, total: o };
+}
+
+function ringOrPlaceholder(size: number, kind: RingKind, mem: Uint8Array, at: number, what: string, errs: string[]): Ring {
+  if (at < 0) {
     errs.push(`${what} ring size ${size} is not a power of two (setsockopt: EINVAL)`);
-    return new Ring(1);
+    return new Ring(1, kind);
   }
+  return new Ring(size, kind, mem.subarray(at));
 }
 
 let nextSocketId = 1;
@@ -70,6 +108,9 @@ export class XskSocket {
   readonly id: number;
   readonly driver: DriverProfile;
   readonly umem: Umem;
+  /** All of the socket's shared bytes (UMEM + rings), laid out as `layout` says. */
+  readonly memory: Uint8Array;
+  readonly layout: XskLayout;
   readonly fillRing: Ring;
   readonly rxRing: Ring;
   readonly txRing: Ring;
@@ -147,12 +188,16 @@ export class XskSocket {
   constructor(cfg: XskConfig) {
     this.id = nextSocketId++;
     this.driver = driverProfile(cfg.driver ?? "veth");
-    this.umem = new Umem(cfg.frames, cfg.frameSize, cfg.headroom);
+    this.layout = xskLayout(cfg);
+    this.memory = cfg.alloc !== undefined ? cfg.alloc(this.layout.total) : new Uint8Array(this.layout.total);
+    const mem = this.memory;
+    this.umem = new Umem(cfg.frames, cfg.frameSize, cfg.headroom, mem.subarray(0, cfg.frames * cfg.frameSize));
     const errs: string[] = [];
-    this.fillRing = ringOrPlaceholder(cfg.rings.fill, "fill", errs);
-    this.rxRing = ringOrPlaceholder(cfg.rings.rx, "rx", errs);
-    this.txRing = ringOrPlaceholder(cfg.rings.tx, "tx", errs);
-    this.compRing = ringOrPlaceholder(cfg.rings.comp, "completion", errs);
+    const L = this.layout;
+    this.fillRing = ringOrPlaceholder(cfg.rings.fill, RING_ADDR, mem, L.fill, "fill", errs);
+    this.rxRing = ringOrPlaceholder(cfg.rings.rx, RING_DESC, mem, L.rx, "rx", errs);
+    this.txRing = ringOrPlaceholder(cfg.rings.tx, RING_DESC, mem, L.tx, "tx", errs);
+    this.compRing = ringOrPlaceholder(cfg.rings.comp, RING_ADDR, mem, L.comp, "completion", errs);
     this.setupErrors = errs;
     this.setupErrno = errs.length > 0 ? -EINVAL : 0;
     this.needWakeupEnabled = cfg.needWakeup ?? true;

@@ -10,6 +10,8 @@
 //   just before the data (__xsk_rcv: memcpy(data - meta_len, data_meta, meta_len + len));
 // - the largest packet that fits is frameSize − headroom − 256
 //   (xsk_pool_get_rx_frame_size without multi-buffer).
+// The bytes may be a window of a larger buffer shared with C (the native worker reads
+// and writes frames in place through koffi), so `data` is never reallocated.
 
 export const XDP_PACKET_HEADROOM = 256;
 
@@ -27,7 +29,8 @@ export class Umem {
   readonly rxFrameSize: number;
   private readonly shift: number;
 
-  constructor(frames: number, frameSize: number, headroom: number) {
+  /** `region`, when given, holds the frames (at least frames × frameSize bytes, contents kept). */
+  constructor(frames: number, frameSize: number, headroom: number, region?: Uint8Array) {
     if (!Number.isInteger(frames) || frames <= 0) throw new RangeError(`UMEM frame count must be a positive integer, got ${frames}`);
     // XDP_UMEM_REG (xdp_umem_reg): chunk size between 2048 and PAGE_SIZE, power of two in aligned mode.
     if (!Number.isInteger(frameSize) || frameSize < 2048 || frameSize > 65536 || (frameSize & (frameSize - 1)) !== 0) {
@@ -40,7 +43,8 @@ export class Umem {
     this.frameSize = frameSize;
     this.headroom = headroom;
     this.size = frames * frameSize;
-    this.data = new Uint8Array(this.size);
+    if (region !== undefined && region.byteLength < this.size) throw new RangeError(`UMEM needs ${this.size} bytes, region has ${region.byteLength}`);
+    this.data = region === undefined ? new Uint8Array(this.size) : region.subarray(0, this.size);
     this.rxDataOffset = headroom + XDP_PACKET_HEADROOM;
     this.rxFrameSize = frameSize - headroom - XDP_PACKET_HEADROOM;
     this.shift = Math.log2(frameSize);

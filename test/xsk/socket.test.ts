@@ -64,8 +64,8 @@ describe("rcv (copy mode)", () => {
     expect(rcv(s, PKT, 0, 2048 - 64 - 256, null, 0, 0)).toBe(0);
     // xp_get_handle (aligned): descriptor addr = chunk + headroom + XDP_PACKET_HEADROOM
     expect(s.lastRxAddr).toBe(0 + 64 + 256);
-    expect(s.rxRing.addr[0]).toBe(320);
-    expect(s.rxRing.len[0]).toBe(2048 - 64 - 256);
+    expect(s.rxRing.addrAt(0)).toBe(320);
+    expect(s.rxRing.lenAt(0)).toBe(2048 - 64 - 256);
   });
 
   it("__xsk_rcv_zc: RX ring full → rx_ring_full only; the frame goes to the pool free list and is used before the fill ring", () => {
