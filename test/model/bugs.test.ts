@@ -111,32 +111,8 @@ describe("B. throughput falls to zero", () => {
     expect(buggy.res.outcomes.forwarded).toBeLessThan(200);
   });
 
-  // KNOWN GAP: the model does not yet reproduce this symptom in this setup (see docs/bugs.md).
-  it.skip("skipFillOnBackpressure: under backpressure the fill ring sits at 0 while frames wait in pending fill", () => {
-    // wan is stalled (backpressure from the lan→wan flow) while a hairpin lan→lan flow
-    // keeps completing, which returns RX frames to pending fill.
-    const over = {
-      dataplane: { maxPendingTx: 4 },
-      neighbors: [{ ip: "198.19.2.2", mac: "02:00:00:00:02:02", iface: "wan" }, { ip: "198.18.1.20", mac: "02:00:00:00:01:14", iface: "lan" }],
-      faults: [{ at: "0ns", kind: "tx_stall", iface: "wan", for: "3ms" }],
-    };
-    const inp = (): InputPackets => {
-      const a = udpInput(150, 2000);
-      const h = udpInput(150, 2000, { dst: "198.18.1.20" });
-      const m = udpInput(0, 0);
-      for (let i = 0; i < 150; i++) {
-        m.push(a.frame(i), i * 4000, 0, 0, 2 * i);
-        m.push(h.frame(i), i * 4000 + 2000, 0, 0, 2 * i + 1);
-      }
-      return m;
-    };
-    const starved = (bug: boolean): number => {
-      const s = run(scenario({ ...over, bugs: bug ? { skipFillOnBackpressure: true } : {} }), inp()).res.series;
-      return s.t.filter((_, i) => s.bindings[0]!.fill[i] === 0 && s.pendingFill[i]! > 0).length;
-    };
-    expect(starved(false)).toBe(0);
-    expect(starved(true)).toBeGreaterThan(0);
-  });
+  // skipFillOnBackpressure is shown by traces/B/skipFillOnBackpressure and its healthy twin
+  // (run by test/traces/traces.test.ts, which also flips the switch to prove the case can fail).
 });
 
 describe("B. zero-copy wakeups", () => {
@@ -154,22 +130,7 @@ describe("B. zero-copy wakeups", () => {
     expect(buggy.sink.paths.find((p) => p.id === 80)!.out).not.toBe("forwarded");
   });
 
-  // KNOWN GAP: a later commit still wakes RX in this setup (see docs/bugs.md).
-  it.skip("lostWakeup: a need_wakeup set between check and commit is missed; the queue stays stalled", () => {
-    const inp = (): InputPackets => {
-      // 64 packets use every buffer the driver prefetched while the worker is paused; the
-      // next arrival (inside the worker's first cycle, before its fill commit) stalls RX.
-      const a = udpInput(64, 1000);
-      const more = udpInput(2, 0);
-      a.push(more.frame(0), 101_000, 0, 0, 64);
-      a.push(more.frame(1), 3_000_000, 0, 0, 65);
-      return a;
-    };
-    const over = { ...zc, faults: [{ at: "0ns", kind: "worker_pause", for: "100us" }] };
-    const { healthy, buggy } = twin(over, "lostWakeup", inp);
-    expect(healthy.sink.paths.find((p) => p.id === 65)!.out).toBe("forwarded");
-    expect(buggy.sink.paths.find((p) => p.id === 65)!.out).not.toBe("forwarded");
-  });
+  // lostWakeup: see traces/B/lostWakeup and traces/B/lostWakeup-healthy.
 
   it("emptyFillAtBind: a zero-copy queue bound with an empty fill ring never receives", () => {
     const { healthy, buggy } = twin(zc, "emptyFillAtBind", () => udpInput(5, 10_000));
