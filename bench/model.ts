@@ -3,7 +3,7 @@
 // path.jsonl written to a temp dir, and without path records — reporting packets/s of
 // virtual-time simulation per wall-clock second, peak RSS, and a readable summary of ring
 // levels from series.json. Each variant runs in its own child process so peak RSS is its
-// own. Run: npx tsc -p . && node dist/bench/model.js [packets] [flows]
+// own. Run: npx tsc -p . && node dist/bench/model.js [packets] [flows] [pps]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ import type { SeriesResult } from "../sim/trace/record.js";
 import { replayToDir } from "../bin/replay-run.js";
 
 const SIZES = [64, 64, 64, 128, 576, 1514, 1514, 590];
-const PPS = 500_000;
+let PPS = 500_000;
 
 function scenario(packets: number, flows: number, dir: string): Scenario {
   return parseScenario(
@@ -133,15 +133,17 @@ function printSeries(s: SeriesResult, ringSizes: { rx: number; tx: number; fill:
 
 const argv = process.argv.slice(2);
 if (argv[0] === "--one") {
+  PPS = Number(argv[4] ?? PPS);
   const r = one(argv[1] === "path" ? "path" : "nopath", Number(argv[2]), Number(argv[3]));
   process.stdout.write(JSON.stringify(r) + "\n");
 } else {
   const packets = Number(argv[0] ?? 1_000_000);
   const flows = Number(argv[1] ?? 10_000);
+  PPS = Number(argv[2] ?? PPS);
   const self = fileURLToPath(import.meta.url);
   const results: OneResult[] = [];
   for (const mode of ["nopath", "path"] as const) {
-    const r = spawnSync(process.execPath, [...process.execArgv, self, "--one", mode, String(packets), String(flows)], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
+    const r = spawnSync(process.execPath, [...process.execArgv, self, "--one", mode, String(packets), String(flows), String(PPS)], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
     if (r.status !== 0) throw new Error(`bench child (${mode}) exited ${r.status}`);
     results.push(JSON.parse(r.stdout) as OneResult);
   }

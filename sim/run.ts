@@ -49,6 +49,12 @@ export const LOC_COMP = 8;
 export const LOC_HELD = 9;
 export const LOC_NAMES: readonly string[] = ["fill", "kernel_pool", "rx", "pending_fill", "free_tx", "pending_tx", "tx_ring", "device", "comp", "held"];
 
+/**
+ * Builds the userspace worker the model drives (default: the TS Worker). The offline
+ * differential passes one that runs the native C worker on the same rings (live/native.ts).
+ */
+export type WorkerFactory = (scn: Scenario, maps: ShimMaps, dp: Dataplane, tracker: PathTracker, host: WorkerHost) => Worker;
+
 const EV_ARRIVAL = 1;
 const EV_POLL_RX = 2;
 const EV_POLL_TX = 3;
@@ -90,7 +96,7 @@ export class Sim implements WorkerHost {
   private lastSeries = { fwd: 0, drop: 0, rx: 0 };
   private readonly ifNames: string[];
 
-  constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number } = {}) {
+  constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number; worker?: WorkerFactory } = {}) {
     this.scn = scn;
     this.input = input;
     this.sink = sink;
@@ -100,7 +106,7 @@ export class Sim implements WorkerHost {
     this.shim = new Shim(scn, this.maps);
     this.dp = new Dataplane(scn);
     this.tracker = new PathTracker(sink, this.ifNames, VERDICT_NAMES);
-    this.worker = new Worker(scn, this.maps, this.dp, this.tracker, this);
+    this.worker = opts.worker !== undefined ? opts.worker(scn, this.maps, this.dp, this.tracker, this) : new Worker(scn, this.maps, this.dp, this.tracker, this);
     this.xskmap = new XskMap(Math.max(1, this.worker.bindings.length));
     this.links = scn.interfaces.map((i) => new Link(i.linkBps));
     this.linkEvAt = new Float64Array(scn.interfaces.length).fill(Infinity);

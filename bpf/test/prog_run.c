@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < XDPLAB_XSKMAP_SIZE; i++)
 		xsk_fds[i] = -1;
 	printf("ready ncpu=%d\n", ncpu);
+	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
 		char cmd[16] = "", a[8][2100];
 		int n, err = 0;

@@ -25,6 +25,8 @@ enum {
 	XL_BUG_LEAK_ON_DROP = 1u << 3,
 	XL_BUG_NO_TX_KICK = 1u << 4,
 	XL_BUG_ALL_OR_NOTHING_RESERVE = 1u << 5,
+	XL_BUG_WAKE_TX_FOR_RX = 1u << 6, /* zero-copy */
+	XL_BUG_LOST_WAKEUP = 1u << 7,    /* zero-copy */
 };
 
 /* Counters, in the order of the TS Worker's `c` object. */
@@ -83,6 +85,7 @@ enum {
 	XL_EV_TXRING = 6,  /* tracker.txRing[id]=t */
 	XL_EV_NEWPKT = 7,  /* tracker.newPacket(generated, -1, cause=a, t, iface=b, queue=c) must return id */
 	XL_EV_KICK = 8,    /* kernel: sendto on binding a at t, then host.onTxOut */
+	XL_EV_WAKE_RX = 9, /* kernel: recvfrom ("wake RX") on binding a (zero-copy) */
 };
 
 struct xl_event {
@@ -121,6 +124,12 @@ XL_API void xl_worker_set_gens(struct xl_worker *w, uint32_t config_gen, uint32_
 /* Phase 1: returns work done (packets touched). Phase 2: returns kicks. Events from 0. */
 XL_API int xl_worker_poll_rx(struct xl_worker *w, double now);
 XL_API int xl_worker_poll_tx(struct xl_worker *w, double now);
+/* Phase 2 for one binding, split where the kernel must run in between (zero-copy: the RX
+ * wake — or, with wakeTxForRx, a TX kick — happens before the TX ring is filled):
+ * fill submission + wake decision, then TX ring + kick. poll_tx = both, per binding,
+ * with the wakes deferred, which only copy mode may do. */
+XL_API int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now);
+XL_API int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now);
 XL_API void xl_worker_flush_neighbors(struct xl_worker *w, int iface, double resolve_at_ns, int use_default);
 XL_API void xl_worker_close(struct xl_worker *w);
 

@@ -4,7 +4,8 @@
 // their IPv6 twins). It owns the FIB, the neighbour table, policy, the forwarding rewrite
 // (MACs, TTL/hop limit, VLAN priority tag) and the ICMP errors a router sends.
 // Hot path: numeric results in fields, one preallocated genBuf, no allocation per packet.
-// docs/dataplane.md lists every policy choice and every place Linux may differ.
+// docs/dataplane.md lists every policy choice and every place Linux may differ; the
+// stateful part (sessions, NAT, fragments, bug switches C/D/D′) is nat.ts, docs/nat.md.
 import type { Scenario, IfaceCfg, PolicyRule } from "../scenario/types.js";
 import type { PacketView } from "../packet/view.js";
 import { R } from "../reasons.js";
@@ -14,6 +15,8 @@ import { Fib } from "./fib.js";
 import { NeighborTable } from "./neigh.js";
 import { natPre } from "./natPre.js";
 import { natPost } from "./natPost.js";
+import { NatEngine } from "./nat.js";
+import { translateIcmpError } from "./icmpError.js";
 
 export const DP_FORWARD = 1;
 export const DP_DROP = 2;
@@ -130,10 +133,34 @@ export class Dataplane {
   private l4Off = -1;
   private l4First = true;
   private l4End = 0;
+  private isFrag = false;
+  private moreFrags = false;
+  private fragId = 0;
+  /** Sessions, NAT, fragments (nat.ts). */
+  readonly nat: NatEngine;
+  private readonly bugIgnoreMtu: boolean;
+  private readonly bugReplyMissToKernel: boolean;
+  /** Is the address in key words k[o…o+4) one of the router's? (bound once; used by natPost) */
+  readonly isLocalKey: (fam: number, k: Uint32Array, o: number) => boolean;
+  private readonly keyBytes = new Uint8Array(16);
   /** Latest time seen by process()/neighborKnown(): completeHold resolves against it. */
   private nowSeen = 0;
 
-  constructor(readonly scn: Scenario) {
+  constructor(readonly scn: Scenario, opts: { sessions?: number } = {}) {
+    this.nat = new NatEngine(scn, opts);
+    this.bugIgnoreMtu = scn.bugs.ignoreMtu;
+    this.bugReplyMissToKernel = scn.bugs.replyMissGoesToKernel;
+    this.isLocalKey = (fam, k, o) => {
+      const b = this.keyBytes;
+      for (let j = 0; j < 4; j++) {
+        const w = k[o + j] as number;
+        b[j * 4] = w >>> 24;
+        b[j * 4 + 1] = (w >>> 16) & 0xff;
+        b[j * 4 + 2] = (w >>> 8) & 0xff;
+        b[j * 4 + 3] = w & 0xff;
+      }
+      return fam === 4 ? this.isLocal4(b, 0) : this.isLocal6(b, 0);
+    };
     this.ifaces = scn.interfaces;
     this.fib = new Fib(scn.routes);
     this.neigh = new NeighborTable(scn.neighbors);
@@ -237,12 +264,18 @@ export class Dataplane {
     }
     if (d0 === 255 && buf[dst + 1] === 255 && buf[dst + 2] === 255 && buf[dst + 3] === 255) return this.kernel();
     if (d0 === 0 || d0 === 127 || (d0 >= 224 && d0 < 240)) return this.drop(R.martian);
-    if (this.isLocal4(buf, dst) || this.isBcast4(buf, dst)) return this.kernel();
+    if (this.isBcast4(buf, dst)) return this.kernel();
+    const localDst = this.isLocal4(buf, dst);
     if (this.isLocal4(buf, src) || this.isBcast4(buf, src)) return this.drop(R.martian); // fib_validate_source: RTN_LOCAL/BROADCAST source
 
-    // lookup: no sessions yet — every IP packet starts a new flow.
+    // lookup + nat.pre: sessions, replies translated back, DNAT; else own address → kernel
+    this.walkL4v4(buf, l3, ihl, totLen);
+    const nat = this.nat;
+    nat.begin(buf, l3, 4, this.l4Proto, this.l4Off, this.l4First, this.l4End, this.isFrag, this.moreFrags, this.fragId);
+    if (nat.l4Truncated()) return this.drop(R.malformed);
+    if (localDst && this.bugReplyMissToKernel) return this.kernel(); // the local check before the session lookup
     this.lookupKind = LK_NEW;
-    let rc = natPre(this, buf, off, end - off, ingressIf, nowNs);
+    let rc = natPre(this, buf, ingressIf, localDst, nowNs);
     if (rc !== 0) return rc;
 
     // fib
@@ -264,25 +297,26 @@ export class Dataplane {
     const ttl = buf[l3 + 8] as number;
     if (ttl <= 1) {
       this.reason = R.ttl_expired;
-      return this.icmp4(buf, off, l3, ihl, totLen, 11, 0, 0, ingressIf, nowNs);
+      return this.natError(this.icmp4(buf, off, l3, ihl, totLen, 11, 0, 0, ingressIf, nowNs), 4, nowNs);
     }
     const mtu = this.ifaces[egress]!.mtu;
-    if (totLen > mtu) {
+    if (totLen > mtu && !this.bugIgnoreMtu) {
       if ((buf[l3 + 6] as number) & 0x40) {
         this.reason = R.mtu_exceeded;
-        return this.icmp4(buf, off, l3, ihl, totLen, 3, 4, mtu, ingressIf, nowNs);
+        return this.natError(this.icmp4(buf, off, l3, ihl, totLen, 3, 4, mtu, ingressIf, nowNs), 4, nowNs);
       }
       return this.drop(R.mtu_exceeded_df_clear);
     }
 
-    // FORWARD-hook policy (it needs the egress interface).
-    this.walkL4v4(buf, l3, ihl, totLen);
-    if (!this.permitted(4, buf, src, dst, ingressIf, egress)) {
+    // FORWARD-hook policy (it needs the egress interface): new flows only; replies and
+    // packets of established sessions are not re-checked.
+    if (nat.isNewFlow() && !this.permitted(4, buf, src, dst, ingressIf, egress)) {
       this.lookupKind = LK_DENIED;
       return this.drop(R.policy_deny);
     }
-    rc = natPost(this, buf, off, end - off, egress, nowNs);
+    rc = natPost(this, buf, egress, 4, nowNs);
     if (rc !== 0) return rc;
+    nat.finish(buf);
 
     // Rewrite: TTL and checksum as ip_decrease_ttl.
     buf[l3 + 8] = ttl - 1;
@@ -309,13 +343,18 @@ export class Dataplane {
     }
     if (buf[dst] === 0xfe && ((buf[dst + 1] as number) & 0xc0) === 0x80) return this.kernel();
     if (this.isLoopOrUnspec6(buf, dst) || this.isV4Mapped6(buf, dst)) return this.drop(R.martian);
-    if (this.isLocal6(buf, dst)) return this.kernel();
+    const localDst = this.isLocal6(buf, dst);
     // ip6_forward's "security critical" source check: unspecified sources are not
     // forwarded; link-local ones neither (Linux answers ICMPv6 "beyond scope"; see docs).
-    if (this.isLoopOrUnspec6(buf, src) || (buf[src] === 0xfe && ((buf[src + 1] as number) & 0xc0) === 0x80)) return this.drop(R.martian);
+    if (!localDst && (this.isLoopOrUnspec6(buf, src) || (buf[src] === 0xfe && ((buf[src + 1] as number) & 0xc0) === 0x80))) return this.drop(R.martian);
 
+    this.walkL4v6(buf, l3, totLen);
+    const nat = this.nat;
+    nat.begin(buf, l3, 6, this.l4Proto, this.l4Off, this.l4First, this.l4End, this.isFrag, this.moreFrags, this.fragId);
+    if (nat.l4Truncated()) return this.drop(R.malformed);
+    if (localDst && this.bugReplyMissToKernel) return this.kernel();
     this.lookupKind = LK_NEW;
-    let rc = natPre(this, buf, off, end - off, ingressIf, nowNs);
+    let rc = natPre(this, buf, ingressIf, localDst, nowNs);
     if (rc !== 0) return rc;
 
     const ri = this.fib.lookup(6, buf, dst);
@@ -334,22 +373,24 @@ export class Dataplane {
     const hop = buf[l3 + 7] as number;
     if (hop <= 1) {
       this.reason = R.ttl_expired;
-      return this.icmp6(buf, off, l3, totLen, 3, 0, 0, ingressIf, nowNs);
+      return this.natError(this.icmp6(buf, off, l3, totLen, 3, 0, 0, ingressIf, nowNs), 6, nowNs);
     }
     let mtu = this.ifaces[egress]!.mtu;
     if (mtu < 1280) mtu = 1280; // ip6_forward clamps to IPV6_MIN_MTU
-    if (totLen > mtu) {
+    if (totLen > mtu && !this.bugIgnoreMtu) {
       this.reason = R.mtu_exceeded;
-      return this.icmp6(buf, off, l3, totLen, 2, 0, mtu, ingressIf, nowNs);
+      return this.natError(this.icmp6(buf, off, l3, totLen, 2, 0, mtu, ingressIf, nowNs), 6, nowNs);
     }
 
+    // icmp6() may have re-walked for its own checks: walk again for the policy and NAT.
     this.walkL4v6(buf, l3, totLen);
-    if (!this.permitted(6, buf, src, dst, ingressIf, egress)) {
+    if (nat.isNewFlow() && !this.permitted(6, buf, src, dst, ingressIf, egress)) {
       this.lookupKind = LK_DENIED;
       return this.drop(R.policy_deny);
     }
-    rc = natPost(this, buf, off, end - off, egress, nowNs);
+    rc = natPost(this, buf, egress, 6, nowNs);
     if (rc !== 0) return rc;
+    nat.finish(buf);
 
     buf[l3 + 7] = hop - 1;
     return this.finishL2(buf, off, l3, tags, totLen, egress, 6, nowNs);
@@ -376,6 +417,28 @@ export class Dataplane {
   private kernel(): number {
     this.reason = R.local_delivery;
     return DP_KERNEL;
+  }
+
+  /**
+   * An error the router generated about a packet whose destination side nat.pre already
+   * translated is related to that session: translate its quote back, as netfilter does
+   * for locally generated errors at POSTROUTING.
+   */
+  private natError(rc: number, family: number, nowNs: number): number {
+    if (rc !== DP_ICMP_ERROR || this.nat.sid < 0) return rc;
+    const g = this.genBuf;
+    const ihl = family === 4 ? 20 : 40;
+    const sc = this.nat.srcChanged;
+    const dc = this.nat.dstChanged;
+    translateIcmpError(this.nat, g, ETH_HLEN, family, ETH_HLEN + ihl, this.genLen, nowNs);
+    this.nat.srcChanged = sc;
+    this.nat.dstChanged = dc;
+    return rc;
+  }
+
+  /** Remove sessions whose timers ran out (at most maxScan rows per call); returns how many. */
+  expireSessions(nowNs: number, maxScan?: number): number {
+    return this.nat.sessions.expire(nowNs, maxScan);
   }
 
   private isLocal4(buf: Uint8Array, o: number): boolean {
@@ -420,7 +483,11 @@ export class Dataplane {
   private walkL4v4(buf: Uint8Array, l3: number, ihl: number, totLen: number): void {
     this.l4Proto = buf[l3 + 9] as number;
     this.l4Off = l3 + ihl;
-    this.l4First = (be16(buf, l3 + 6) & 0x1fff) === 0;
+    const fo = be16(buf, l3 + 6);
+    this.l4First = (fo & 0x1fff) === 0;
+    this.isFrag = (fo & 0x3fff) !== 0;
+    this.moreFrags = (fo & 0x2000) !== 0;
+    this.fragId = be16(buf, l3 + 4);
     this.l4End = l3 + totLen;
     if (this.l4Off >= l3 + totLen) this.l4First = false;
   }
@@ -435,10 +502,16 @@ export class Dataplane {
     let nh = buf[l3 + 6] as number;
     let o = l3 + 40;
     this.l4First = true;
+    this.isFrag = false;
+    this.moreFrags = false;
+    this.fragId = 0;
     for (let n = 0; n < 8; n++) {
       if (nh === 0 || nh === 43 || nh === 60 || nh === 51 || nh === 44) {
         if (o + 8 > end) break;
         if (nh === 44) {
+          this.isFrag = true;
+          this.moreFrags = (be16(buf, o + 2) & 1) !== 0;
+          this.fragId = (((buf[o + 4] as number) << 24) | ((buf[o + 5] as number) << 16) | ((buf[o + 6] as number) << 8) | (buf[o + 7] as number)) >>> 0;
           const fo = be16(buf, o + 2) & 0xfff8;
           const next = buf[o] as number;
           o += 8;
@@ -670,8 +743,41 @@ export class Dataplane {
   describeLast(): { lookup: string; nat: { src?: string; dst?: string } | null; fib: { egress: string; nexthop: string | null } | null } {
     const lookup = LOOKUP_KIND_NAMES[this.lookupKind] ?? "none";
     if (this.lastRoute < 0 || this.egressIf < 0) return { lookup, nat: null, fib: null };
+    const natDesc = this.describeNat();
     const egress = this.ifaces[this.egressIf]?.name ?? `#${this.egressIf}`;
     const nexthop = this.nexthopFamily === 0 ? null : formatIp(this.nexthop, 0, this.nexthopFamily === 4 ? 4 : 16);
-    return { lookup, nat: null, fib: { egress, nexthop } };
+    return { lookup, nat: natDesc, fib: { egress, nexthop } };
+  }
+
+  /** The translated source/destination of the last packet (cold path: path records). */
+  private describeNat(): { src?: string; dst?: string } | null {
+    const n = this.nat;
+    if (n.sid < 0 || (!n.srcChanged && !n.dstChanged)) return null;
+    const st = n.sessions;
+    const b = n.sid * 10;
+    // the packet now carries the inverse of the other direction's key
+    const other = n.dir === 0 ? st.reply : st.orig;
+    const fam = (other[b + 9] as number) & 0xff;
+    const proto = ((other[b + 9] as number) >>> 8) & 0xff;
+    const alen = fam === 4 ? 4 : 16;
+    const bytes = new Uint8Array(16);
+    const fmt = (kw: number, port: number): string => {
+      for (let j = 0; j < 4; j++) {
+        const w = other[b + kw + j] as number;
+        bytes[j * 4] = w >>> 24;
+        bytes[j * 4 + 1] = (w >>> 16) & 0xff;
+        bytes[j * 4 + 2] = (w >>> 8) & 0xff;
+        bytes[j * 4 + 3] = w & 0xff;
+      }
+      const ip = formatIp(bytes, 0, alen as 4 | 16);
+      if (proto !== 6 && proto !== 17) return ip;
+      return fam === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+    };
+    const p = other[b + 8] as number;
+    const out: { src?: string; dst?: string } = {};
+    // inverse: the other key's dst is our src, its src our dst
+    if (n.srcChanged) out.src = fmt(4, p & 0xffff);
+    if (n.dstChanged) out.dst = fmt(0, p >>> 16);
+    return out;
   }
 }

@@ -367,7 +367,8 @@ export class NatEngine {
       // bug fragmentsLoseSession: a later fragment is looked up without ports and starts a flow of its own
     } else if (this.proto === 6) {
       const f = this.tcpFlags;
-      if (f < 0 || (f & 0x04) !== 0 || (f & 0x03) === 0x03 || ((f & 0x02) === 0 && (f & 0x10) === 0)) return this.drop(R.no_session);
+      // tcp_conntracks[0][*][sNO]: RST, SYN-ACK and FIN are invalid; a bare ACK is picked up (nf_conntrack_tcp_loose)
+      if (f < 0 || (f & 0x05) !== 0 || (f & 0x12) === 0x12 || (f & 0x12) === 0) return this.drop(R.no_session);
     } else if ((this.proto === 1 && this.fam === 4) || (this.proto === 58 && this.fam === 6)) {
       if (this.icmpType < 0 || !icmpIsRequest(this.fam, this.icmpType)) return this.drop(R.no_session);
     }

@@ -137,7 +137,10 @@ describe("policy: first match, then the default", () => {
   });
   test("port rules do not match non-first fragments; ingress/egress rules", () => {
     const dp = new Dataplane(scenario({ policy: [{ action: "deny", proto: "udp", dport: 2000 }] }));
-    expect(run(dp, frame4({ fragOff: 100 })).rc).toBe(DP_FORWARD);
+    // A non-first fragment never reaches the port rule: without its first fragment it has
+    // no session to follow (fragment policy, docs/nat.md).
+    expect(run(dp, frame4({ fragOff: 100 })).rc).toBe(DP_DROP);
+    expect(dp.reason).toBe(R.fragment_no_session);
     expect(run(dp, frame6({})).rc).toBe(DP_DROP);
     const dp2 = new Dataplane(scenario({ policy: [{ action: "deny", ingress: "wan" }, { action: "deny", egress: "lan", dst: "198.18.1.0/24" }] }));
     expect(run(dp2, frame4({})).rc).toBe(DP_FORWARD);

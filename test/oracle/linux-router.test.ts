@@ -213,7 +213,7 @@ describe.skipIf(!IS_ROOT)(`model vs Linux as a plain router, byte for byte (${RO
   });
   afterAll(() => lab?.close());
 
-  it("every case, one at a time: same frames out of the same interfaces", async () => {
+  it("all cases in one paced run: same frames out of the same interfaces, in the same order", async () => {
     const diffs: string[] = [];
     // One run over all inputs (paced 2 ms apart), attributed per input by the harness;
     // the model runs the same sequence.

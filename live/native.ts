@@ -1,0 +1,414 @@
+// The native C worker (native/build/libxdplab_worker.so) through koffi, as a drop-in
+// for the model's TS Worker (DESIGN §7.1, offline native). `NativeWorker` extends the TS
+// Worker so the simulation loop can drive it unchanged, but every field the loop reads or
+// writes (frame lists, pending TX queues, held packets, counters) is remapped onto the
+// C worker's own memory, and pollRx/pollTx call C. The rings and UMEM are the model
+// sockets' bytes (XskSocket.memory), attached to C by pointer: the model plays kernel and
+// NIC, C plays userspace, on the same memory. C never calls back; it writes events
+// (struct xl_event) that are replayed here, in order, into the tracker, the sink and the
+// model's kernel (sendto → kick).
+//
+// Memory: the socket buffers are ordinary ArrayBuffers; V8 never moves an ArrayBuffer's
+// backing store, and the adapter keeps every attached socket referenced until it is
+// replaced, so the pointer C keeps stays valid.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { EnvironmentError } from "../sim/errors.js";
+import type { Scenario } from "../sim/scenario/types.js";
+import type { ShimMaps } from "../sim/xdp/shim.js";
+import type { Dataplane } from "../sim/dataplane/dataplane.js";
+import { LOOKUP_KIND_NAMES } from "../sim/dataplane/dataplane.js";
+import type { PathTracker } from "../sim/trace/record.js";
+import { O_DROPPED, O_TO_KERNEL, ORIGIN_GENERATED } from "../sim/trace/record.js";
+import { Worker } from "../sim/worker/worker.js";
+import type { Binding, WorkerHost } from "../sim/worker/worker.js";
+import type { XskSocket } from "../sim/xsk/socket.js";
+import { kick, wakeRx } from "../sim/xsk/socket.js";
+import type { WorkerFactory } from "../sim/run.js";
+import { formatIp } from "../sim/packet/addr.js";
+
+const require = createRequire(import.meta.url);
+
+/** Bug switches the native worker implements (bit order of XL_BUG_* in native/src/xl_worker.h). */
+export const NATIVE_BUGS = ["skipFillOnBackpressure", "unboundedPendingTx", "lazyCompletionReap", "leakOnDrop", "noTxKick", "allOrNothingReserve", "wakeTxForRx", "lostWakeup"] as const;
+/** Switches that act outside the worker (shim, bring-up, kernel model): the native run has them as the model does. */
+export const MODEL_SIDE_BUGS = [
+  "fallbackDrops", "missingBindingPasses", "ignoreSessionMap", "staleXskSlot", "abiDrift", "armBeforeBound", "circularGate",
+  "nonPow2Rings", "emptyFillAtBind", "noRebindAfterCycle", "armedAcrossRebind", "stopWithoutRebind",
+] as const;
+
+// Region ids, scalar indices and event kinds: native/src/xl_worker.h.
+const REG = { FRAME_ID: 0, FREE_TX: 1, PENDING_FILL: 2, PREP_FRAME: 3, PREP_LEN: 4, BSCALARS: 5, BTIMES: 6, RING_CACHE: 7, WSCALARS: 8, COUNTERS: 9, LOCAL_BUF: 10, LOCAL_EGRESS: 11, LOCAL_LEN: 12, LOCAL_ID: 13, LOCAL_REF_B: 14, LOCAL_REF_F: 15, HELD_B: 16, HELD_F: 17, HELD_LEN: 18, HELD_ID: 19, HELD_EGRESS: 20, HELD_FAMILY: 21, HELD_NEXTHOP: 22, HELD_DEADLINE: 23, EVENTS: 24, ARENA: 25 } as const;
+const B = { LIVE: 0, RX_FRAMES: 1, FREE_TX_COUNT: 2, PENDING_FILL_COUNT: 3, PREP_HEAD: 4, PREP_COUNT: 5, SKIP_FILL: 6, SAMPLED_NW: 7 } as const;
+const W = { PREPARED_TOTAL: 0, LOCAL_COUNT: 1, LOCAL_HEAD: 2, LOCAL_CAP: 3, HELD_COUNT: 4, CYCLE: 5, CONFIG_GEN: 6, FIB_GEN: 7, NEXT_ID: 8, EVENT_COUNT: 9, ARENA_USED: 10, OVERFLOW: 11 } as const;
+const COUNTER_NAMES = ["polls", "rx", "forwarded_enq", "dropped", "to_kernel", "held", "held_retried", "icmp_generated", "reaped", "fill_submitted", "kicks", "rx_wakeups", "tx_ring_submitted", "backpressure_polls", "pending_tx_full", "local_copies", "prepared_copies", "inplace", "reserve_failed"] as const;
+const EV_DROP = 1, EV_KERNEL = 2, EV_TUPLE = 3, EV_DECIDE = 4, EV_TXQ = 5, EV_TXRING = 6, EV_NEWPKT = 7, EV_KICK = 8, EV_WAKE_RX = 9;
+const EV_BYTES = 72;
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+interface Lib {
+  koffi: any;
+  open: (...a: any[]) => unknown;
+  iface: (...a: any[]) => number;
+  addr: (...a: any[]) => number;
+  route: (...a: any[]) => number;
+  neigh: (...a: any[]) => number;
+  rule: (...a: any[]) => number;
+  binding: (...a: any[]) => number;
+  ready: (h: unknown) => number;
+  region: (h: unknown, r: number, b: number, bytes: number[]) => unknown;
+  attach: (...a: any[]) => number;
+  setGens: (h: unknown, c: number, f: number) => void;
+  pollRx: (h: unknown, now: number) => number;
+  pollTx: (h: unknown, now: number) => number;
+  pollTxFill: (h: unknown, b: number, now: number) => number;
+  pollTxDrain: (h: unknown, b: number, now: number) => number;
+  flush: (h: unknown, iface: number, at: number, useDefault: number) => void;
+  close: (h: unknown) => void;
+}
+
+let lib: Lib | null = null;
+
+/** Path of the shared library (built by `make -C native`, which scripts/setup.sh runs). */
+export function nativeLibraryPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // dist/live/native.js → repo root is two levels up from dist/live
+  for (const root of [path.resolve(here, "..", ".."), path.resolve(here, "..")]) {
+    const p = path.join(root, "native", "build", "libxdplab_worker.so");
+    if (existsSync(p)) return p;
+  }
+  return path.resolve(here, "..", "..", "native", "build", "libxdplab_worker.so");
+}
+
+export function loadNative(): Lib {
+  if (lib !== null) return lib;
+  const file = nativeLibraryPath();
+  if (!existsSync(file)) throw new EnvironmentError(`the native worker is not built (${file} missing): run \`make -C native\` (needs gcc and libxdp-dev)`);
+  const koffi = require("koffi");
+  const so = koffi.load(file);
+  const H = koffi.pointer("xl_worker", koffi.opaque());
+  lib = {
+    koffi,
+    open: so.func("xl_worker_open", H, ["int", "int", "int", "int", "int", "int", "int", "int", "int", "int", "uint32_t", "int", "double", "double", "int", "int", "int"]),
+    iface: so.func("xl_worker_configure_iface", "int", [H, "int", "uint8_t *", "int", "int"]),
+    addr: so.func("xl_worker_configure_addr", "int", [H, "int", "int", "uint8_t *", "int"]),
+    route: so.func("xl_worker_configure_route", "int", [H, "int", "uint8_t *", "int", "double", "int", "uint8_t *", "int"]),
+    neigh: so.func("xl_worker_configure_neighbor", "int", [H, "int", "uint8_t *", "uint8_t *", "int", "double"]),
+    rule: so.func("xl_worker_configure_rule", "int", [H, "int", "int", "int", "int", "int", "uint8_t *", "int", "int", "uint8_t *", "int", "int", "int"]),
+    binding: so.func("xl_worker_configure_binding", "int", [H, "int", "int", "int", "int", "int"]),
+    ready: so.func("xl_worker_ready", "int", [H]),
+    region: so.func("xl_worker_region", "void *", [H, "int", "int", koffi.out(koffi.pointer("int"))]),
+    attach: so.func("xl_worker_attach", "int", [H, "int", "uint8_t *", "int", "int", "int", "int", "int", "int", "int", "int"]),
+    setGens: so.func("xl_worker_set_gens", "void", [H, "uint32_t", "uint32_t"]),
+    pollRx: so.func("xl_worker_poll_rx", "int", [H, "double"]),
+    pollTx: so.func("xl_worker_poll_tx", "int", [H, "double"]),
+    pollTxFill: so.func("xl_worker_poll_tx_fill", "int", [H, "int", "double"]),
+    pollTxDrain: so.func("xl_worker_poll_tx_drain", "int", [H, "int", "double"]),
+    flush: so.func("xl_worker_flush_neighbors", "void", [H, "int", "double", "int"]),
+    close: so.func("xl_worker_close", "void", [H]),
+  };
+  return lib;
+}
+
+/** Worker-side switches turned on in scn that the native worker does not implement. */
+export function unsupportedBugs(scn: Scenario): string[] {
+  const ok = new Set<string>([...NATIVE_BUGS, ...MODEL_SIDE_BUGS]);
+  return Object.entries(scn.bugs).filter(([k, v]) => v && !ok.has(k)).map(([k]) => k);
+}
+
+/** Why the native worker cannot run scn offline (null when it can). */
+export function nativeUnsupported(scn: Scenario): string | null {
+  const bugs = unsupportedBugs(scn);
+  if (bugs.length > 0) return `bug switch(es) not in the native worker: ${bugs.join(", ")}`;
+  const nat = (scn as unknown as { nat?: { snat?: unknown[]; dnat?: unknown[] } }).nat;
+  if (nat !== undefined && ((nat.snat?.length ?? 0) > 0 || (nat.dnat?.length ?? 0) > 0)) return "NAT rules (the native dataplane is the plain router)";
+  return null;
+}
+
+function bytes16(b: Uint8Array): Uint8Array {
+  const o = new Uint8Array(16);
+  o.set(b.subarray(0, Math.min(16, b.length)));
+  return o;
+}
+
+/** A WorkerFactory for Sim that runs the native worker. */
+export function nativeWorkerFactory(): WorkerFactory {
+  return (scn, maps, dp, tracker, host) => new NativeWorker(scn, maps, dp, tracker, host);
+}
+
+export class NativeWorker extends Worker {
+  private readonly L: Lib;
+  private handle: unknown;
+  private readonly ws: Int32Array;
+  private readonly counters: Float64Array;
+  private readonly caches: Uint32Array[] = [];
+  private readonly attached: (XskSocket | undefined)[] = [];
+  private readonly evI32: Int32Array;
+  private readonly evF64: Float64Array;
+  private readonly evU8: Uint8Array;
+  private readonly arena: Uint8Array;
+  private readonly ifNames: string[];
+  private readonly zeroCopy: boolean;
+
+  constructor(scn: Scenario, maps: ShimMaps, dp: Dataplane, tracker: PathTracker, host: WorkerHost) {
+    super(scn, maps, dp, tracker, host);
+    const L = loadNative();
+    this.L = L;
+    const d = scn.dataplane;
+    let bugs = 0;
+    NATIVE_BUGS.forEach((n, i) => {
+      if (scn.bugs[n]) bugs |= 1 << i;
+    });
+    const h = L.open(
+      this.bindings.length, scn.interfaces.length, d.frames, d.frameSize, d.headroom, d.batch, d.maxPendingTx,
+      Math.max(1, scn.timing.reapEvery | 0), d.txBudget, d.driver !== "zerocopy" ? 1 : 0, bugs >>> 0,
+      Math.max(1, d.neighHoldMax), d.neighHoldNs, scn.timing.perPacketNs, d.icmpErrors ? 1 : 0,
+      scn.defaultPolicy !== "deny" ? 1 : 0, tracker.wantPath ? 1 : 0,
+    );
+    if (h === null) throw new EnvironmentError("xl_worker_open failed (out of memory or bad configuration)");
+    this.handle = h;
+    const chk = (rc: number, what: string): void => {
+      if (rc !== 0) throw new EnvironmentError(`native worker: ${what} failed (${rc})`);
+    };
+    for (const ifc of scn.interfaces) {
+      chk(L.iface(h, ifc.index, ifc.mac, ifc.mtu, ifc.queues), `configure_iface ${ifc.name}`);
+      for (const a of ifc.addrs) chk(L.addr(h, ifc.index, a.family, bytes16(a.bytes), a.prefixLen), `configure_addr ${ifc.name}`);
+    }
+    for (const r of scn.routes) chk(L.route(h, r.family, bytes16(r.prefix), r.prefixLen, r.metric, r.via !== null ? 1 : 0, bytes16(r.via ?? new Uint8Array(16)), r.iface), "configure_route");
+    for (const n of scn.neighbors) chk(L.neigh(h, n.family, bytes16(n.ip), n.mac, n.iface, n.atNs), "configure_neighbor");
+    for (const r of scn.policy) {
+      chk(L.rule(h, r.action === "permit" ? 1 : 0, r.proto ?? -1, r.ingress ?? -1, r.egress ?? -1,
+        r.src?.family ?? 0, bytes16(r.src?.bytes ?? new Uint8Array(16)), r.src?.prefixLen ?? 0,
+        r.dst?.family ?? 0, bytes16(r.dst?.bytes ?? new Uint8Array(16)), r.dst?.prefixLen ?? 0,
+        r.dport?.[0] ?? -1, r.dport?.[1] ?? -1), "configure_rule");
+    }
+    for (const b of this.bindings) chk(L.binding(h, b.index, b.iface, b.queue, b.ifindex, b.slot), "configure_binding");
+    chk(L.ready(h), "ready");
+
+    const view = (r: number, b = 0): ArrayBuffer => {
+      const n = [0];
+      const p = L.region(h, r, b, n);
+      return L.koffi.view(p, n[0]!) as ArrayBuffer;
+    };
+    const i32 = (r: number, b = 0): Int32Array => new Int32Array(view(r, b));
+    const f64 = (r: number, b = 0): Float64Array => new Float64Array(view(r, b));
+    const def = (o: object, k: string, v: unknown): void => {
+      Object.defineProperty(o, k, { value: v, writable: false, configurable: true, enumerable: true });
+    };
+    const acc = (o: object, k: string, arr: Int32Array | Float64Array, i: number): void => {
+      Object.defineProperty(o, k, { get: () => arr[i], set: (v: number) => { arr[i] = v; }, configurable: true, enumerable: true });
+    };
+    for (const b of this.bindings) {
+      def(b, "frameId", i32(REG.FRAME_ID, b.index));
+      def(b, "freeTx", i32(REG.FREE_TX, b.index));
+      def(b, "pendingFill", i32(REG.PENDING_FILL, b.index));
+      def(b, "prepFrame", i32(REG.PREP_FRAME, b.index));
+      def(b, "prepLen", i32(REG.PREP_LEN, b.index));
+      const s = i32(REG.BSCALARS, b.index);
+      const t = f64(REG.BTIMES, b.index);
+      acc(b, "rxFrames", s, B.RX_FRAMES);
+      acc(b, "freeTxCount", s, B.FREE_TX_COUNT);
+      acc(b, "pendingFillCount", s, B.PENDING_FILL_COUNT);
+      acc(b, "prepHead", s, B.PREP_HEAD);
+      acc(b, "prepCount", s, B.PREP_COUNT);
+      Object.defineProperty(b, "live", { get: () => s[B.LIVE] !== 0, set: (v: boolean) => { s[B.LIVE] = v ? 1 : 0; }, configurable: true });
+      Object.defineProperty(b, "skipFill", { get: () => s[B.SKIP_FILL] !== 0, set: (v: boolean) => { s[B.SKIP_FILL] = v ? 1 : 0; }, configurable: true });
+      Object.defineProperty(b, "sampledNeedWakeup", { get: () => s[B.SAMPLED_NW] !== 0, set: (v: boolean) => { s[B.SAMPLED_NW] = v ? 1 : 0; }, configurable: true });
+      acc(b, "fillStarveUntil", t, 0);
+      this.caches.push(new Uint32Array(view(REG.RING_CACHE, b.index)));
+      this.attached.push(undefined);
+    }
+    this.ws = i32(REG.WSCALARS);
+    this.counters = f64(REG.COUNTERS);
+    acc(this, "preparedTotal", this.ws, W.PREPARED_TOTAL);
+    acc(this, "localCount", this.ws, W.LOCAL_COUNT);
+    acc(this, "localHead", this.ws, W.LOCAL_HEAD);
+    acc(this, "localCap", this.ws, W.LOCAL_CAP);
+    acc(this, "heldCount", this.ws, W.HELD_COUNT);
+    for (const [k, r] of [["localEgress", REG.LOCAL_EGRESS], ["localLen", REG.LOCAL_LEN], ["localId", REG.LOCAL_ID], ["localRefB", REG.LOCAL_REF_B], ["localRefF", REG.LOCAL_REF_F], ["heldB", REG.HELD_B], ["heldF", REG.HELD_F], ["heldLen", REG.HELD_LEN], ["heldId", REG.HELD_ID], ["heldEgress", REG.HELD_EGRESS], ["heldFamily", REG.HELD_FAMILY]] as const) {
+      def(this, k, i32(r));
+    }
+    def(this, "localBuf", new Uint8Array(view(REG.LOCAL_BUF)));
+    def(this, "heldNexthop", new Uint8Array(view(REG.HELD_NEXTHOP)));
+    def(this, "heldDeadline", f64(REG.HELD_DEADLINE));
+    const c: Record<string, number> = {};
+    COUNTER_NAMES.forEach((n, i) => acc(c, n, this.counters, i));
+    def(this, "c", c);
+    const ev = view(REG.EVENTS);
+    this.evI32 = new Int32Array(ev);
+    this.evF64 = new Float64Array(ev);
+    this.evU8 = new Uint8Array(ev);
+    this.arena = new Uint8Array(view(REG.ARENA));
+    this.ifNames = scn.interfaces.map((i) => i.name);
+    this.zeroCopy = d.driver === "zerocopy";
+    // neighbor_flush is a fault on the dataplane the Sim holds: forward it to C as well.
+    const orig = dp.flushNeighbors.bind(dp);
+    dp.flushNeighbors = (iface: number, resolveAtNs?: number): void => {
+      if (resolveAtNs === undefined) orig(iface);
+      else orig(iface, resolveAtNs);
+      L.flush(h, iface, resolveAtNs ?? 0, resolveAtNs === undefined ? 1 : 0);
+    };
+  }
+
+  /** Attaches sockets that changed since the last call and hands C libxdp's cached indices. */
+  private before(): void {
+    const L = this.L;
+    for (const b of this.bindings) {
+      const sock = b.sock as XskSocket | undefined;
+      if (sock === undefined) continue;
+      if (this.attached[b.index] !== sock) {
+        const lay = sock.layout;
+        const rc = L.attach(this.handle, b.index, sock.memory, lay.fill, sock.fillRing.size, lay.comp, sock.compRing.size, lay.rx, sock.rxRing.size, lay.tx, sock.txRing.size);
+        if (rc !== 0) {
+          // A socket whose ring setup failed (nonPow2Rings) is never live; nothing to attach.
+          continue;
+        }
+        this.attached[b.index] = sock;
+      }
+      const c = this.caches[b.index]!;
+      c[0] = sock.userFill.cachedProd;
+      c[1] = sock.userFill.cachedCons;
+      c[2] = sock.userRx.cachedProd;
+      c[3] = sock.userRx.cachedCons;
+      c[4] = sock.userTx.cachedProd;
+      c[5] = sock.userTx.cachedCons;
+      c[6] = sock.userComp.cachedProd;
+      c[7] = sock.userComp.cachedCons;
+    }
+    this.ws[W.NEXT_ID] = this.tracker.count;
+  }
+
+  /** Reads back libxdp's cached indices and replays the events; returns the wake kicks (wakeTxForRx). */
+  private after(): number {
+    for (const b of this.bindings) {
+      const sock = this.attached[b.index];
+      if (sock === undefined || sock !== b.sock) continue;
+      const c = this.caches[b.index]!;
+      sock.userFill.cachedProd = c[0]!;
+      sock.userFill.cachedCons = c[1]!;
+      sock.userRx.cachedProd = c[2]!;
+      sock.userRx.cachedCons = c[3]!;
+      sock.userTx.cachedProd = c[4]!;
+      sock.userTx.cachedCons = c[5]!;
+      sock.userComp.cachedProd = c[6]!;
+      sock.userComp.cachedCons = c[7]!;
+    }
+    if (this.ws[W.OVERFLOW] !== 0) throw new Error("native worker: event buffer overflow (raise the capacity in native/src/worker.c)");
+    return this.replay();
+  }
+
+  override pollRx(now: number): number {
+    const ctl = this.maps.control;
+    ctl.heartbeatNs = now;
+    this.configGen = ctl.configGen;
+    this.fibGen = ctl.fibGen;
+    this.L.setGens(this.handle, ctl.configGen >>> 0, ctl.fibGen >>> 0);
+    this.before();
+    const work = this.L.pollRx(this.handle, now);
+    this.after();
+    return work;
+  }
+
+  override pollTx(now: number): number {
+    if (!this.zeroCopy) {
+      // Copy mode: every kick can wait until the call returns (nothing later in the poll
+      // reads a kicked binding's TX ring), so one call does all bindings.
+      this.before();
+      const kicks = this.L.pollTx(this.handle, now);
+      this.after();
+      return kicks;
+    }
+    // Zero-copy: the RX wake (or wakeTxForRx's kick) must run before the TX ring is filled.
+    let kicks = 0;
+    for (const b of this.bindings) {
+      if (!b.live) continue;
+      this.before();
+      this.L.pollTxFill(this.handle, b.index, now);
+      kicks += this.after();
+      this.before();
+      kicks += this.L.pollTxDrain(this.handle, b.index, now);
+      this.after();
+    }
+    return kicks;
+  }
+
+  /** Replays the C worker's events into the tracker, the sink and the model's kernel. */
+  private replay(): number {
+    let wakeKicks = 0;
+    const n = this.ws[W.EVENT_COUNT]!;
+    const I = this.evI32;
+    const F = this.evF64;
+    const tr = this.tracker;
+    for (let e = 0; e < n; e++) {
+      const i = e * (EV_BYTES / 4);
+      const kind = I[i]!;
+      const id = I[i + 1]!;
+      const a = I[i + 2]!;
+      const b = I[i + 3]!;
+      const t = F[e * (EV_BYTES / 8) + 4]!;
+      switch (kind) {
+        case EV_DROP:
+          tr.sink.drop(a, t, this.arena, I[i + 6]!, I[i + 7]!, id, b);
+          tr.finish(id, O_DROPPED, b);
+          break;
+        case EV_KERNEL:
+          tr.sink.kernel(a, t, this.arena, I[i + 6]!, I[i + 7]!, id, b);
+          tr.finish(id, O_TO_KERNEL, b);
+          break;
+        case EV_TUPLE: {
+          const al = a as 4 | 16;
+          const proto = I[i + 5]!;
+          const ports = proto === 6 || proto === 17;
+          const x = e * EV_BYTES + 40;
+          const s = formatIp(this.evU8, x, al);
+          const dd = formatIp(this.evU8, x + 16, al);
+          const fmt = (ip: string, p: number): string => (ports ? (al === 16 ? `[${ip}]:${p}` : `${ip}:${p}`) : ip);
+          tr.setExtras(id, { tuple: { proto, src: fmt(s, b), dst: fmt(dd, I[i + 4]!) , from: "metadata" } });
+          break;
+        }
+        case EV_DECIDE: {
+          const x = tr.extras[id] ?? {};
+          x.lookup = LOOKUP_KIND_NAMES[a] ?? "none";
+          if (b >= 0) {
+            const fam = I[i + 4]!;
+            x.fib = { egress: this.ifNames[b] ?? `#${b}`, nexthop: fam === 0 ? null : formatIp(this.evU8, e * EV_BYTES + 40, fam === 4 ? 4 : 16) };
+          }
+          tr.setExtras(id, x);
+          break;
+        }
+        case EV_TXQ:
+          tr.txEnq[id] = t;
+          if (a > 0) tr.txq[id] = a;
+          break;
+        case EV_TXRING:
+          tr.txRing[id] = t;
+          break;
+        case EV_NEWPKT: {
+          const gid = tr.newPacket(ORIGIN_GENERATED, -1, a, t, b, I[i + 4]!);
+          if (gid !== id) throw new Error(`native worker: generated packet id ${id}, tracker gave ${gid}`);
+          break;
+        }
+        case EV_KICK: {
+          const bd = this.bindings[a]! as Binding;
+          kick(bd.sock, t);
+          this.host.onTxOut(bd, t);
+          if (I[i + 5] === 1) wakeKicks++;
+          break;
+        }
+        case EV_WAKE_RX:
+          wakeRx(this.bindings[a]!.sock);
+          break;
+        default:
+          throw new Error(`native worker: unknown event kind ${kind}`);
+      }
+    }
+    return wakeKicks;
+  }
+
+  close(): void {
+    if (this.handle !== null) this.L.close(this.handle);
+    this.handle = null;
+  }
+}
