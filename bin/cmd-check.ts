@@ -10,6 +10,7 @@ import { loadScenarioFile, loadInput } from "./scenario-file.js";
 import { replayToDir } from "./replay-run.js";
 import { resolveScenarioPath } from "./cmd-replay.js";
 import { parseExpectation, evaluate } from "../sim/trace/expect.js";
+import { propertyJudgeForCase } from "../properties/replay.js";
 
 const HELP = `usage: xdplab check <case-dir> [--out DIR] [--json]
 
@@ -39,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const { input, info } = loadInput(scn, {});
   const out = p.values.get("out") ?? mkdtempSync(path.join(tmpdir(), "xdplab-check-"));
   const r = replayToDir(scn, input, info, out, { path: true, keepRecords: true, keepFrames: 64 });
-  const results = evaluate(exp, r.summary, r.records ?? [], r.framesOut);
+  const results = evaluate(exp, r.summary, r.records ?? [], r.framesOut, propertyJudgeForCase(dir, scn, input));
   const failed = results.filter((x) => !x.passed);
   if (p.flags.has("json")) {
     process.stdout.write(JSON.stringify({ case: dir, shows: exp.shows, seed: scn.seed, passed: failed.length === 0, outputs: out, assertions: results }, null, 2) + "\n");

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   inspect: { summary: "decode a capture: counts, link types, interfaces, packets", load: async () => (await import("./cmd-inspect.js")).run },
   replay: { summary: "run a scenario (and its capture) through the model", load: async () => (await import("./cmd-replay.js")).run },
   check: { summary: "re-run a saved case and evaluate its expected.json", load: async () => (await import("./cmd-check.js")).run },
+  fuzz: { summary: "property campaigns, mutation score; saves counterexamples", load: async () => (await import("./cmd-fuzz.js")).run },
   diff: { summary: "offline differential: TS worker vs native C worker on one scenario", load: async () => (await import("./cmd-diff.js")).run },
 };
 

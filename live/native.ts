@@ -32,7 +32,7 @@ import { formatIp } from "../sim/packet/addr.js";
 const require = createRequire(import.meta.url);
 
 /** Bug switches the native worker implements (bit order of XL_BUG_* in native/src/xl_worker.h). */
-export const NATIVE_BUGS = ["skipFillOnBackpressure", "unboundedPendingTx", "lazyCompletionReap", "leakOnDrop", "noTxKick", "allOrNothingReserve", "wakeTxForRx", "lostWakeup"] as const;
+export const NATIVE_BUGS = ["skipFillOnBackpressure", "unboundedPendingTx", "lazyCompletionReap", "leakOnDrop", "noTxKick", "allOrNothingReserve", "wakeTxForRx", "lostWakeup", "ignoreMtu"] as const;
 /** Switches that act outside the worker (shim, bring-up, kernel model): the native run has them as the model does. */
 export const MODEL_SIDE_BUGS = [
   "fallbackDrops", "missingBindingPasses", "ignoreSessionMap", "staleXskSlot", "abiDrift", "armBeforeBound", "circularGate",
@@ -40,12 +40,12 @@ export const MODEL_SIDE_BUGS = [
 ] as const;
 
 // Region ids, scalar indices and event kinds: native/src/xl_worker.h.
-const REG = { FRAME_ID: 0, FREE_TX: 1, PENDING_FILL: 2, PREP_FRAME: 3, PREP_LEN: 4, BSCALARS: 5, BTIMES: 6, RING_CACHE: 7, WSCALARS: 8, COUNTERS: 9, LOCAL_BUF: 10, LOCAL_EGRESS: 11, LOCAL_LEN: 12, LOCAL_ID: 13, LOCAL_REF_B: 14, LOCAL_REF_F: 15, HELD_B: 16, HELD_F: 17, HELD_LEN: 18, HELD_ID: 19, HELD_EGRESS: 20, HELD_FAMILY: 21, HELD_NEXTHOP: 22, HELD_DEADLINE: 23, EVENTS: 24, ARENA: 25 } as const;
-const B = { LIVE: 0, RX_FRAMES: 1, FREE_TX_COUNT: 2, PENDING_FILL_COUNT: 3, PREP_HEAD: 4, PREP_COUNT: 5, SKIP_FILL: 6, SAMPLED_NW: 7 } as const;
-const W = { PREPARED_TOTAL: 0, LOCAL_COUNT: 1, LOCAL_HEAD: 2, LOCAL_CAP: 3, HELD_COUNT: 4, CYCLE: 5, CONFIG_GEN: 6, FIB_GEN: 7, NEXT_ID: 8, EVENT_COUNT: 9, ARENA_USED: 10, OVERFLOW: 11 } as const;
-const COUNTER_NAMES = ["polls", "rx", "forwarded_enq", "dropped", "to_kernel", "held", "held_retried", "icmp_generated", "reaped", "fill_submitted", "kicks", "rx_wakeups", "tx_ring_submitted", "backpressure_polls", "pending_tx_full", "local_copies", "prepared_copies", "inplace", "reserve_failed"] as const;
-const EV_DROP = 1, EV_KERNEL = 2, EV_TUPLE = 3, EV_DECIDE = 4, EV_TXQ = 5, EV_TXRING = 6, EV_NEWPKT = 7, EV_KICK = 8, EV_WAKE_RX = 9;
-const EV_BYTES = 72;
+export const REG = { FRAME_ID: 0, FREE_TX: 1, PENDING_FILL: 2, PREP_FRAME: 3, PREP_LEN: 4, BSCALARS: 5, BTIMES: 6, RING_CACHE: 7, WSCALARS: 8, COUNTERS: 9, LOCAL_BUF: 10, LOCAL_EGRESS: 11, LOCAL_LEN: 12, LOCAL_ID: 13, LOCAL_REF_B: 14, LOCAL_REF_F: 15, HELD_B: 16, HELD_F: 17, HELD_LEN: 18, HELD_ID: 19, HELD_EGRESS: 20, HELD_FAMILY: 21, HELD_NEXTHOP: 22, HELD_DEADLINE: 23, EVENTS: 24, ARENA: 25 } as const;
+export const B = { LIVE: 0, RX_FRAMES: 1, FREE_TX_COUNT: 2, PENDING_FILL_COUNT: 3, PREP_HEAD: 4, PREP_COUNT: 5, SKIP_FILL: 6, SAMPLED_NW: 7 } as const;
+export const W = { PREPARED_TOTAL: 0, LOCAL_COUNT: 1, LOCAL_HEAD: 2, LOCAL_CAP: 3, HELD_COUNT: 4, CYCLE: 5, CONFIG_GEN: 6, FIB_GEN: 7, NEXT_ID: 8, EVENT_COUNT: 9, ARENA_USED: 10, OVERFLOW: 11, FUSED_KICKS: 12 } as const;
+export const COUNTER_NAMES = ["polls", "rx", "forwarded_enq", "dropped", "to_kernel", "held", "held_retried", "icmp_generated", "reaped", "fill_submitted", "kicks", "rx_wakeups", "tx_ring_submitted", "backpressure_polls", "pending_tx_full", "local_copies", "prepared_copies", "inplace", "reserve_failed"] as const;
+export const EV_DROP = 1, EV_KERNEL = 2, EV_TUPLE = 3, EV_DECIDE = 4, EV_TXQ = 5, EV_TXRING = 6, EV_NEWPKT = 7, EV_KICK = 8, EV_WAKE_RX = 9;
+export const EV_BYTES = 72;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 interface Lib {
@@ -63,10 +63,16 @@ interface Lib {
   setGens: (h: unknown, c: number, f: number) => void;
   pollRx: (h: unknown, now: number) => number;
   pollTx: (h: unknown, now: number) => number;
+  poll: (h: unknown, now: number) => number;
   pollTxFill: (h: unknown, b: number, now: number) => number;
   pollTxDrain: (h: unknown, b: number, now: number) => number;
   flush: (h: unknown, iface: number, at: number, useDefault: number) => void;
   close: (h: unknown) => void;
+  liveRings: (h: unknown, fill: number, comp: number, rx: number, tx: number) => number;
+  liveConfig: (h: unknown, b: number, ifname: string, queue: number, mapFd: number, zc: number) => number;
+  start: (h: unknown, netns: string) => number;
+  stop: (h: unknown) => number;
+  liveError: (h: unknown) => string;
 }
 
 let lib: Lib | null = null;
@@ -104,10 +110,16 @@ export function loadNative(): Lib {
     setGens: so.func("xl_worker_set_gens", "void", [H, "uint32_t", "uint32_t"]),
     pollRx: so.func("xl_worker_poll_rx", "int", [H, "double"]),
     pollTx: so.func("xl_worker_poll_tx", "int", [H, "double"]),
+    poll: so.func("xl_worker_poll", "int", [H, "double"]),
     pollTxFill: so.func("xl_worker_poll_tx_fill", "int", [H, "int", "double"]),
     pollTxDrain: so.func("xl_worker_poll_tx_drain", "int", [H, "int", "double"]),
     flush: so.func("xl_worker_flush_neighbors", "void", [H, "int", "double", "int"]),
     close: so.func("xl_worker_close", "void", [H]),
+    liveRings: so.func("xl_worker_live_rings", "int", [H, "int", "int", "int", "int"]),
+    liveConfig: so.func("xl_worker_live_config", "int", [H, "int", "const char *", "int", "int", "int"]),
+    start: so.func("xl_worker_start", "int", [H, "const char *"]),
+    stop: so.func("xl_worker_stop", "int", [H]),
+    liveError: so.func("xl_worker_live_error", "const char *", [H]),
   };
   return lib;
 }
@@ -133,6 +145,28 @@ function bytes16(b: Uint8Array): Uint8Array {
   return o;
 }
 
+
+/** Interfaces, addresses, routes, neighbours, policy and bindings → the C worker; then ready. */
+function configureNative(L: Lib, h: unknown, scn: Scenario, bindings: ReadonlyArray<{ index: number; iface: number; queue: number; ifindex: number; slot: number }>): void {
+  const chk = (rc: number, what: string): void => {
+    if (rc !== 0) throw new EnvironmentError(`native worker: ${what} failed (${rc})`);
+  };
+  for (const ifc of scn.interfaces) {
+    chk(L.iface(h, ifc.index, ifc.mac, ifc.mtu, ifc.queues), `configure_iface ${ifc.name}`);
+    for (const a of ifc.addrs) chk(L.addr(h, ifc.index, a.family, bytes16(a.bytes), a.prefixLen), `configure_addr ${ifc.name}`);
+  }
+  for (const r of scn.routes) chk(L.route(h, r.family, bytes16(r.prefix), r.prefixLen, r.metric, r.via !== null ? 1 : 0, bytes16(r.via ?? new Uint8Array(16)), r.iface), "configure_route");
+  for (const n of scn.neighbors) chk(L.neigh(h, n.family, bytes16(n.ip), n.mac, n.iface, n.atNs), "configure_neighbor");
+  for (const r of scn.policy) {
+    chk(L.rule(h, r.action === "permit" ? 1 : 0, r.proto ?? -1, r.ingress ?? -1, r.egress ?? -1,
+      r.src?.family ?? 0, bytes16(r.src?.bytes ?? new Uint8Array(16)), r.src?.prefixLen ?? 0,
+      r.dst?.family ?? 0, bytes16(r.dst?.bytes ?? new Uint8Array(16)), r.dst?.prefixLen ?? 0,
+      r.dport?.[0] ?? -1, r.dport?.[1] ?? -1), "configure_rule");
+  }
+  for (const b of bindings) chk(L.binding(h, b.index, b.iface, b.queue, b.ifindex, b.slot), "configure_binding");
+  chk(L.ready(h), "ready");
+}
+
 /** A WorkerFactory for Sim that runs the native worker. */
 export function nativeWorkerFactory(): WorkerFactory {
   return (scn, maps, dp, tracker, host) => new NativeWorker(scn, maps, dp, tracker, host);
@@ -151,6 +185,9 @@ export class NativeWorker extends Worker {
   private readonly arena: Uint8Array;
   private readonly ifNames: string[];
   private readonly zeroCopy: boolean;
+  /** Kicks of a poll_tx that already ran inside pollRx (idle poll, copy mode), else -1. */
+  private fusedKicks = -1;
+  private fusedAt = -1;
 
   constructor(scn: Scenario, maps: ShimMaps, dp: Dataplane, tracker: PathTracker, host: WorkerHost) {
     super(scn, maps, dp, tracker, host);
@@ -169,23 +206,8 @@ export class NativeWorker extends Worker {
     );
     if (h === null) throw new EnvironmentError("xl_worker_open failed (out of memory or bad configuration)");
     this.handle = h;
-    const chk = (rc: number, what: string): void => {
-      if (rc !== 0) throw new EnvironmentError(`native worker: ${what} failed (${rc})`);
-    };
-    for (const ifc of scn.interfaces) {
-      chk(L.iface(h, ifc.index, ifc.mac, ifc.mtu, ifc.queues), `configure_iface ${ifc.name}`);
-      for (const a of ifc.addrs) chk(L.addr(h, ifc.index, a.family, bytes16(a.bytes), a.prefixLen), `configure_addr ${ifc.name}`);
-    }
-    for (const r of scn.routes) chk(L.route(h, r.family, bytes16(r.prefix), r.prefixLen, r.metric, r.via !== null ? 1 : 0, bytes16(r.via ?? new Uint8Array(16)), r.iface), "configure_route");
-    for (const n of scn.neighbors) chk(L.neigh(h, n.family, bytes16(n.ip), n.mac, n.iface, n.atNs), "configure_neighbor");
-    for (const r of scn.policy) {
-      chk(L.rule(h, r.action === "permit" ? 1 : 0, r.proto ?? -1, r.ingress ?? -1, r.egress ?? -1,
-        r.src?.family ?? 0, bytes16(r.src?.bytes ?? new Uint8Array(16)), r.src?.prefixLen ?? 0,
-        r.dst?.family ?? 0, bytes16(r.dst?.bytes ?? new Uint8Array(16)), r.dst?.prefixLen ?? 0,
-        r.dport?.[0] ?? -1, r.dport?.[1] ?? -1), "configure_rule");
-    }
-    for (const b of this.bindings) chk(L.binding(h, b.index, b.iface, b.queue, b.ifindex, b.slot), "configure_binding");
-    chk(L.ready(h), "ready");
+    configureNative(L, h, scn, this.bindings);
+
 
     const view = (r: number, b = 0): ArrayBuffer => {
       const n = [0];
@@ -304,14 +326,27 @@ export class NativeWorker extends Worker {
     ctl.heartbeatNs = now;
     this.configGen = ctl.configGen;
     this.fibGen = ctl.fibGen;
-    this.L.setGens(this.handle, ctl.configGen >>> 0, ctl.fibGen >>> 0);
+    // The generations are scalars of the shared region: no call needed.
+    this.ws[W.CONFIG_GEN] = ctl.configGen | 0;
+    this.ws[W.FIB_GEN] = ctl.fibGen | 0;
     this.before();
-    const work = this.L.pollRx(this.handle, now);
+    // sim/run.ts runs pollTx at once, at the same instant, after a pollRx with no work;
+    // C does both in one call then (the kick events replay before Sim would call pollTx,
+    // with nothing in between). A change to that order shows up in the differential.
+    const work = this.L.poll(this.handle, now);
+    this.fusedKicks = this.ws[W.FUSED_KICKS]!;
+    this.fusedAt = now;
     this.after();
     return work;
   }
 
   override pollTx(now: number): number {
+    if (this.fusedKicks >= 0 && this.fusedAt === now) {
+      const k = this.fusedKicks;
+      this.fusedKicks = -1;
+      return k;
+    }
+    this.fusedKicks = -1;
     if (!this.zeroCopy) {
       // Copy mode: every kick can wait until the call returns (nothing later in the poll
       // reads a kicked binding's TX ring), so one call does all bindings.
@@ -410,5 +445,73 @@ export class NativeWorker extends Worker {
   close(): void {
     if (this.handle !== null) this.L.close(this.handle);
     this.handle = null;
+  }
+}
+
+/**
+ * The native worker on real AF_XDP sockets (live mode): one native thread, started inside
+ * the lab's network namespace, polling until stop() joins it. Never calls back into JS;
+ * counters() reads the worker's counters (racy but monotonic while it runs).
+ */
+export class NativeLiveWorker {
+  private readonly L: Lib;
+  private handle: unknown;
+  private readonly counterView: Float64Array;
+  private running = false;
+  /** Binding index per (iface name, queue), in the model's slot order. */
+  readonly bindings: Array<{ iface: string; queue: number }> = [];
+
+  constructor(scn: Scenario) {
+    const L = loadNative();
+    this.L = L;
+    const d = scn.dataplane;
+    let bugs = 0;
+    NATIVE_BUGS.forEach((n, i) => {
+      if (scn.bugs[n]) bugs |= 1 << i;
+    });
+    for (const ifc of scn.interfaces) for (let q = 0; q < ifc.queues; q++) this.bindings.push({ iface: ifc.name, queue: q });
+    const h = L.open(this.bindings.length, scn.interfaces.length, d.frames, d.frameSize, d.headroom, d.batch, d.maxPendingTx,
+      Math.max(1, scn.timing.reapEvery | 0), d.txBudget, d.driver !== "zerocopy" ? 1 : 0, bugs >>> 0, Math.max(1, d.neighHoldMax),
+      d.neighHoldNs, 0, d.icmpErrors ? 1 : 0, scn.defaultPolicy !== "deny" ? 1 : 0, 0);
+    if (h === null) throw new EnvironmentError("xl_worker_open failed");
+    this.handle = h;
+    configureNative(L, h, scn, this.bindings.map((b, i) => ({ index: i, iface: scn.interfaces.findIndex((x) => x.name === b.iface), queue: b.queue, ifindex: 0, slot: i })));
+    if (L.liveRings(h, d.rings.fill, d.rings.comp, d.rings.rx, d.rings.tx) !== 0) throw new EnvironmentError("native worker: ring sizes refused");
+    const n = [0];
+    this.counterView = new Float64Array(L.koffi.view(L.region(h, REG.COUNTERS, 0, n), n[0]!) as ArrayBuffer);
+  }
+
+  /** Binding b serves ifname/queue (inside the namespace given to start); mapFd < 0: libxdp's default XDP program. */
+  bind(b: number, ifname: string, queue: number, mapFd = -1, zeroCopy = false): void {
+    const rc = this.L.liveConfig(this.handle, b, ifname, queue, mapFd, zeroCopy ? 1 : 0);
+    if (rc !== 0) throw new EnvironmentError(`native worker: binding ${b} (${ifname}): error ${rc}`);
+  }
+
+  /** Creates every socket inside netnsPath (e.g. /run/netns/NAME; "" = this namespace) and starts polling. */
+  start(netnsPath = ""): void {
+    const rc = this.L.start(this.handle, netnsPath);
+    if (rc !== 0) throw new EnvironmentError(`native worker: start failed: ${this.L.liveError(this.handle) || `errno ${-rc}`} (needs root, an XDP-capable interface, and libxdp)`);
+    this.running = true;
+  }
+
+  counters(): Record<string, number> {
+    return Object.fromEntries(COUNTER_NAMES.map((k, i) => [k, this.counterView[i]!]));
+  }
+
+  /** Stops and joins the thread, closes the sockets. */
+  stop(): void {
+    if (this.handle !== null) this.L.stop(this.handle);
+    this.running = false;
+  }
+
+  close(): void {
+    if (this.handle === null) return;
+    this.L.close(this.handle); // stops first
+    this.handle = null;
+    this.running = false;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
   }
 }

@@ -438,7 +438,7 @@ static int forward4(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 		return icmp4(dp, b, off, l3, ihl, tot, 11, 0, 0, in, now);
 	}
 	int mtu = dp->ifaces[eg].mtu;
-	if (tot > mtu) {
+	if (tot > mtu && !dp->ignore_mtu) {
 		if (b[l3 + 6] & 0x40) {
 			dp->reason = XDPLAB_R_MTU_EXCEEDED;
 			return icmp4(dp, b, off, l3, ihl, tot, 3, 4, (uint32_t)mtu, in, now);
@@ -492,7 +492,7 @@ static int forward6(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	}
 	int mtu = dp->ifaces[eg].mtu;
 	if (mtu < 1280) mtu = 1280;
-	if (tot > mtu) {
+	if (tot > mtu && !dp->ignore_mtu) {
 		dp->reason = XDPLAB_R_MTU_EXCEEDED;
 		return icmp6(dp, b, off, l3, tot, 2, 0, (uint32_t)mtu, in, now);
 	}

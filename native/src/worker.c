@@ -17,50 +17,16 @@
 #define TXQ_PREPARED 2
 #define TXQ_INPLACE 3
 
-struct xl_bind {
-	int32_t *frame_id, *free_tx, *pending_fill, *prep_frame, *prep_len;
-	int32_t *s;     /* XL_B_* scalars */
-	double *times;  /* fill_starve_until */
-	uint32_t *cache; /* cached prod/cons of fill, rx, tx, comp */
-	uint8_t *umem;
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons rx, comp;
-};
-
-struct xl_worker {
-	int nb, nifaces, frames, frame_size, headroom, rx_data_off;
-	int batch, max_pending_tx, reap_every, tx_batch, copy_mode, want_path;
-	uint32_t bugs;
-	int held_max;
-	double neigh_hold_ns, per_packet_ns;
-	int max_queues;
-	int32_t *binding_at;
-	struct xl_bind *b;
-	int32_t *ws;
-	double *c;
-	int local_cap;
-	uint8_t *local_buf;
-	int32_t *local_egress, *local_len, *local_id, *local_ref_b, *local_ref_f;
-	int32_t *held_b, *held_f, *held_len, *held_id, *held_egress, *held_family;
-	uint8_t *held_nexthop;
-	double *held_deadline;
-	struct xl_event *ev;
-	int ev_cap;
-	uint8_t *arena;
-	int arena_cap;
-	struct xl_dp dp;
-	struct xl_view view;
-	uint8_t tmp_nexthop[16];
-	int is_ready;
-};
-
-#define WS(w, k) ((w)->ws[XL_W_##k])
-#define BS(bb, k) ((bb)->s[XL_B_##k])
 
 /* ---- events ------------------------------------------------------------------------ */
 
 static struct xl_event *ev_new(struct xl_worker *w, int kind, int id, double t)
 {
+	if (w->live_mode) {
+		/* Live: nobody replays events; the kernel acts on its own. Scratch only. */
+		memset(&w->live_scratch, 0, sizeof(w->live_scratch));
+		return &w->live_scratch;
+	}
 	int n = WS(w, EVENT_COUNT);
 	if (n >= w->ev_cap) {
 		WS(w, OVERFLOW) = 1;
@@ -78,6 +44,7 @@ static struct xl_event *ev_new(struct xl_worker *w, int kind, int id, double t)
 
 static void ev_bytes(struct xl_worker *w, struct xl_event *e, const uint8_t *src, int len)
 {
+	if (w->live_mode) return;
 	int used = WS(w, ARENA_USED);
 	if (len < 0 || used + len > w->arena_cap) {
 		WS(w, OVERFLOW) = 1;
@@ -117,6 +84,7 @@ struct xl_worker *xl_worker_open(int nbindings, int nifaces, int frames, int fra
 	w->want_path = want_path;
 	w->dp.icmp_errors = icmp_errors;
 	w->dp.default_permit = default_permit;
+	w->dp.ignore_mtu = (bugs & XL_BUG_IGNORE_MTU) != 0;
 	w->dp.nifaces = nifaces;
 	w->dp.ifaces = calloc(nifaces, sizeof(struct xl_iface));
 	w->b = calloc(nbindings, sizeof(struct xl_bind));
@@ -381,6 +349,7 @@ void xl_worker_set_gens(struct xl_worker *w, uint32_t config_gen, uint32_t fib_g
  * RingCons objects are shared with its bring-up code): load them before, store after. */
 static void cache_load(struct xl_worker *w)
 {
+	if (w->live_mode) return;
 	for (int i = 0; i < w->nb; i++) {
 		struct xl_bind *bb = &w->b[i];
 		if (!BS(bb, ATTACHED)) continue;
@@ -397,6 +366,7 @@ static void cache_load(struct xl_worker *w)
 
 static void cache_store(struct xl_worker *w)
 {
+	if (w->live_mode) return;
 	for (int i = 0; i < w->nb; i++) {
 		struct xl_bind *bb = &w->b[i];
 		if (!BS(bb, ATTACHED)) continue;
@@ -439,7 +409,7 @@ static void reap(struct xl_worker *w, struct xl_bind *bb)
 	w->c[XL_C_REAPED] += n;
 }
 
-static int submit_fill(struct xl_worker *w, struct xl_bind *bb)
+int xl_submit_fill(struct xl_worker *w, struct xl_bind *bb)
 {
 	int n = BS(bb, PENDING_FILL_COUNT);
 	if (n == 0) return 0;
@@ -758,11 +728,8 @@ static int retry_held(struct xl_worker *w, double now)
 	return wk;
 }
 
-int xl_worker_poll_rx(struct xl_worker *w, double now)
+int xl_do_poll_rx(struct xl_worker *w, double now)
 {
-	WS(w, EVENT_COUNT) = 0;
-	WS(w, ARENA_USED) = 0;
-	cache_load(w);
 	w->c[XL_C_POLLS]++;
 	WS(w, CYCLE)++;
 	int work = 0;
@@ -796,6 +763,15 @@ int xl_worker_poll_rx(struct xl_worker *w, double now)
 		xsk_ring_cons__release(&bb->rx, n);
 		w->c[XL_C_RX] += n;
 	}
+	return work;
+}
+
+int xl_worker_poll_rx(struct xl_worker *w, double now)
+{
+	WS(w, EVENT_COUNT) = 0;
+	WS(w, ARENA_USED) = 0;
+	cache_load(w);
+	int work = xl_do_poll_rx(w, now);
 	cache_store(w);
 	return work;
 }
@@ -839,9 +815,13 @@ static int drain_tx(struct xl_worker *w, struct xl_bind *bb, int bi, double now)
 	if ((w->bugs & XL_BUG_NO_TX_KICK) && k == 0) return 0;
 	/* sendto(): in the model the kernel side runs after this call returns. Nothing later
 	 * in this poll reads this binding's TX ring, so deferring the kick is invisible. */
+	w->c[XL_C_KICKS]++;
+	if (w->live_mode) {
+		xl_live_kick(w, bi);
+		return 1;
+	}
 	struct xl_event *e = ev_new(w, XL_EV_KICK, -1, now);
 	e->a = bi;
-	w->c[XL_C_KICKS]++;
 	return 1;
 }
 
@@ -849,7 +829,7 @@ static int drain_tx(struct xl_worker *w, struct xl_bind *bb, int bi, double now)
 static void tx_fill_phase(struct xl_worker *w, struct xl_bind *bb, int bi, double now)
 {
 	int committed = 0;
-	if (!BS(bb, SKIP_FILL) && !(now < bb->times[0])) committed = submit_fill(w, bb);
+	if (!BS(bb, SKIP_FILL) && !(now < bb->times[0])) committed = xl_submit_fill(w, bb);
 	if (w->copy_mode) return;
 	/* The healthy worker checks NEED_WAKEUP after its commit every cycle; lostWakeup
 	 * checks only the value sampled in poll_rx, and only when it committed something. */
@@ -867,11 +847,8 @@ static void tx_fill_phase(struct xl_worker *w, struct xl_bind *bb, int bi, doubl
 	}
 }
 
-int xl_worker_poll_tx(struct xl_worker *w, double now)
+int xl_do_poll_tx(struct xl_worker *w, double now)
 {
-	WS(w, EVENT_COUNT) = 0;
-	WS(w, ARENA_USED) = 0;
-	cache_load(w);
 	int kicks = 0;
 	for (int i = 0; i < w->nb; i++) {
 		struct xl_bind *bb = &w->b[i];
@@ -879,8 +856,29 @@ int xl_worker_poll_tx(struct xl_worker *w, double now)
 		tx_fill_phase(w, bb, i, now);
 		kicks += drain_tx(w, bb, i, now);
 	}
+	return kicks;
+}
+
+int xl_worker_poll_tx(struct xl_worker *w, double now)
+{
+	WS(w, EVENT_COUNT) = 0;
+	WS(w, ARENA_USED) = 0;
+	cache_load(w);
+	int kicks = xl_do_poll_tx(w, now);
 	cache_store(w);
 	return kicks;
+}
+
+int xl_worker_poll(struct xl_worker *w, double now)
+{
+	WS(w, EVENT_COUNT) = 0;
+	WS(w, ARENA_USED) = 0;
+	cache_load(w);
+	int work = xl_do_poll_rx(w, now);
+	WS(w, FUSED_KICKS) = -1;
+	if (work == 0 && w->copy_mode) WS(w, FUSED_KICKS) = xl_do_poll_tx(w, now);
+	cache_store(w);
+	return work;
 }
 
 int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now)
@@ -923,6 +921,7 @@ int xl_dataplane_process(struct xl_worker *w, uint8_t *buf, int len, int ingress
 void xl_worker_close(struct xl_worker *w)
 {
 	if (!w) return;
+	xl_live_teardown(w);
 	if (w->b)
 		for (int i = 0; i < w->nb; i++) {
 			struct xl_bind *bb = &w->b[i];

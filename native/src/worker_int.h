@@ -40,7 +40,7 @@ struct xl_dp {
 	int gen_len, gen_egress_if, gen_type, gen_code;
 	double last_now, now_seen;
 	int l4_proto, l4_off, l4_first, l4_end;
-	int icmp_errors, default_permit;
+	int icmp_errors, default_permit, ignore_mtu;
 	int nifaces; struct xl_iface *ifaces;
 	int nroutes, cap_routes; struct xl_route *routes;
 	int nneigh, cap_neigh; struct xl_neigh *neigh;
@@ -57,5 +57,58 @@ struct xl_view {
 	int ip_version, src_off, dst_off, addr_len, ip_proto, src_port, dst_port, icmp_id;
 };
 int xl_decode_eth(struct xl_view *v, const uint8_t *buf, int off, int len);
+
+struct xl_live;
+
+struct xl_bind {
+	int32_t *frame_id, *free_tx, *pending_fill, *prep_frame, *prep_len;
+	int32_t *s;     /* XL_B_* scalars */
+	double *times;  /* fill_starve_until */
+	uint32_t *cache; /* cached prod/cons of fill, rx, tx, comp */
+	uint8_t *umem;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons rx, comp;
+};
+
+struct xl_worker {
+	int nb, nifaces, frames, frame_size, headroom, rx_data_off;
+	int batch, max_pending_tx, reap_every, tx_batch, copy_mode, want_path;
+	uint32_t bugs;
+	int held_max;
+	double neigh_hold_ns, per_packet_ns;
+	int max_queues;
+	int32_t *binding_at;
+	struct xl_bind *b;
+	int32_t *ws;
+	double *c;
+	int local_cap;
+	uint8_t *local_buf;
+	int32_t *local_egress, *local_len, *local_id, *local_ref_b, *local_ref_f;
+	int32_t *held_b, *held_f, *held_len, *held_id, *held_egress, *held_family;
+	uint8_t *held_nexthop;
+	double *held_deadline;
+	struct xl_event *ev;
+	int ev_cap;
+	uint8_t *arena;
+	int arena_cap;
+	struct xl_dp dp;
+	struct xl_view view;
+	uint8_t tmp_nexthop[16];
+	int is_ready;
+	int live_mode;
+	struct xl_event live_scratch;
+	struct xl_live *live;
+};
+
+
+int xl_do_poll_rx(struct xl_worker *w, double now);
+int xl_do_poll_tx(struct xl_worker *w, double now);
+int xl_submit_fill(struct xl_worker *w, struct xl_bind *bb);
+/* live.c */
+void xl_live_kick(struct xl_worker *w, int b);
+void xl_live_teardown(struct xl_worker *w);
+
+#define WS(w, k) ((w)->ws[XL_W_##k])
+#define BS(bb, k) ((bb)->s[XL_B_##k])
 
 #endif

@@ -27,6 +27,7 @@ enum {
 	XL_BUG_ALL_OR_NOTHING_RESERVE = 1u << 5,
 	XL_BUG_WAKE_TX_FOR_RX = 1u << 6, /* zero-copy */
 	XL_BUG_LOST_WAKEUP = 1u << 7,    /* zero-copy */
+	XL_BUG_IGNORE_MTU = 1u << 8,     /* D′: over-MTU frames are sent anyway */
 };
 
 /* Counters, in the order of the TS Worker's `c` object. */
@@ -50,7 +51,7 @@ enum {
 enum {
 	XL_W_PREPARED_TOTAL, XL_W_LOCAL_COUNT, XL_W_LOCAL_HEAD, XL_W_LOCAL_CAP, XL_W_HELD_COUNT,
 	XL_W_CYCLE, XL_W_CONFIG_GEN, XL_W_FIB_GEN, XL_W_NEXT_ID, XL_W_EVENT_COUNT, XL_W_ARENA_USED,
-	XL_W_OVERFLOW,
+	XL_W_OVERFLOW, XL_W_FUSED_KICKS,
 	XL_W_NSCALARS = 16
 };
 
@@ -128,6 +129,11 @@ XL_API int xl_worker_poll_tx(struct xl_worker *w, double now);
  * wake — or, with wakeTxForRx, a TX kick — happens before the TX ring is filled):
  * fill submission + wake decision, then TX ring + kick. poll_tx = both, per binding,
  * with the wakes deferred, which only copy mode may do. */
+/* poll_rx, and when it did no work (copy mode), poll_tx at the same instant in the same
+ * call: what the simulation loop does next anyway (a poll with no work takes no time).
+ * XL_W_FUSED_KICKS = poll_tx's result, or -1 when poll_tx did not run. Halves the calls
+ * of idle polls. */
+XL_API int xl_worker_poll(struct xl_worker *w, double now);
 XL_API int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now);
 XL_API int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now);
 XL_API void xl_worker_flush_neighbors(struct xl_worker *w, int iface, double resolve_at_ns, int use_default);

@@ -14,7 +14,15 @@ export interface CaseExpectation {
 export type Assertion =
   | { kind: "packets"; what: string; select: Selector; expect: PacketExpect; count: Range | "all" }
   | { kind: "counter"; what: string; path: string; range: Range }
-  | { kind: "frame"; what: string; iface: string; index: number; at: number; hex: string };
+  | { kind: "frame"; what: string; iface: string; index: number; at: number; hex: string }
+  | { kind: "property"; what: string; name: string };
+
+/**
+ * Re-runs a named property's judge on the case (properties/registry.ts); null when it
+ * holds, else the violation. `xdplab check` supplies it; without one a property
+ * assertion fails saying so.
+ */
+export type PropertyJudge = (name: string) => string | null;
 
 export interface Selector {
   i: Array<[number, number]> | null; // input indices, inclusive ranges
@@ -44,6 +52,7 @@ const TOP = new Set(["shows", "seed", "assert"]);
 const PKT = new Set(["what", "packets", "out", "reason", "egress", "shim", "xskRx", "count"]);
 const CNT = new Set(["what", "counter", "eq", "min", "max"]);
 const FRM = new Set(["what", "frame", "at", "hex"]);
+const PRP = new Set(["what", "property"]);
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -146,7 +155,12 @@ export function parseExpectation(obj: unknown, file: string): CaseExpectation {
       if (typeof a["at"] !== "number" || typeof a["hex"] !== "string" || !/^([0-9a-fA-F]{2})+$/.test(a["hex"])) throw new InputError(file, w, `expected "at" (byte offset) and "hex" (even-length hex string)`);
       return { kind: "frame", what, iface: f["iface"], index: f["index"], at: a["at"], hex: a["hex"].toLowerCase() };
     }
-    throw new InputError(file, w, `expected one of "packets", "counter", "frame"`);
+    if ("property" in a) {
+      checkKeys(file, w, a, PRP);
+      if (typeof a["property"] !== "string" || !/^[A-Za-z][A-Za-z0-9_]*$/.test(a["property"])) throw new InputError(file, `${w}.property`, "expected a property name (properties/registry.ts)");
+      return { kind: "property", what, name: a["property"] };
+    }
+    throw new InputError(file, w, `expected one of "packets", "counter", "frame", "property"`);
   });
   return { shows: obj["shows"], seed: typeof seed === "number" ? seed : null, assertions };
 }
@@ -202,8 +216,13 @@ function describeExpect(e: PacketExpect): string {
   return parts.join(", ");
 }
 
-export function evaluate(exp: CaseExpectation, summary: unknown, records: PathRecord[], frames: Map<string, Uint8Array[]>): AssertionResult[] {
+export function evaluate(exp: CaseExpectation, summary: unknown, records: PathRecord[], frames: Map<string, Uint8Array[]>, judge?: PropertyJudge): AssertionResult[] {
   return exp.assertions.map((a, index): AssertionResult => {
+    if (a.kind === "property") {
+      if (judge === undefined) return { index, what: a.what, passed: false, detail: `no judge for property ${a.name} in this context` };
+      const bad = judge(a.name);
+      return { index, what: a.what, passed: bad === null, detail: bad === null ? `property ${a.name} holds` : `property ${a.name} fails: ${bad}` };
+    }
     if (a.kind === "counter") {
       // reasons.* and verdicts.* omit zero entries; anything else missing is a typo.
       let v = resolveCounter(summary, a.path);

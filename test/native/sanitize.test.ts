@@ -4,15 +4,24 @@
 // (-fno-sanitize-recover makes UBSan fatal too).
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { CORPUS, ROOT } from "../cli.js";
 
 describe("native worker under ASan + UBSan", () => {
-  it("runs the corpus's classic pcap frames with no sanitizer report", () => {
+  it("runs the corpus's classic pcap frames and the traces/ captures with no sanitizer report", () => {
     execFileSync("make", ["-s", "-C", path.join(ROOT, "native"), "sanitize"], { stdio: "pipe" });
     const files = readdirSync(CORPUS).filter((f) => f.endsWith(".pcap")).map((f) => path.join(CORPUS, f));
     expect(files.length).toBeGreaterThan(100);
+    // The offline cases' captures too (pcapng → classic pcap with editcap, which the driver reads).
+    const tmp = mkdtempSync(path.join(tmpdir(), "xdplab-asan-"));
+    const traces = execFileSync("find", [path.join(ROOT, "traces"), "-name", "*.pcapng"], { encoding: "utf8" }).split("\n").filter(Boolean);
+    traces.forEach((t, i) => {
+      const out = path.join(tmp, `trace${i}.pcap`);
+      execFileSync("editcap", ["-F", "pcap", t, out], { stdio: "pipe" });
+      files.push(out);
+    });
     const r = spawnSync(path.join(ROOT, "native", "build", "offline_driver_asan"), files, {
       encoding: "utf8",
       env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" },

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Live mode: the same poll loop on real AF_XDP sockets (libxdp xsk_umem__create /
+ * xsk_socket__create), run by one native thread that never calls into JS. The thread
+ * enters the lab's network namespace first (setns is per thread; Node cannot), creates
+ * every UMEM and socket there, reports readiness, then polls until stopped; stop joins it
+ * and closes the sockets. Per-binding configuration comes from xl_worker_live_config.
+ * Packet ids and events do not exist here: the worker only keeps its counters. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_xdp.h>
+#include <xdp/xsk.h>
+#include "worker_int.h"
+
+struct xl_live_bind {
+	char ifname[IF_NAMESIZE];
+	int queue, xsks_map_fd, zerocopy, configured;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	void *area;
+	size_t area_len;
+};
+
+struct xl_live {
+	struct xl_live_bind *lb;
+	int fill_size, comp_size, rx_size, tx_size;
+	char netns[256];
+	pthread_t th;
+	int started;
+	volatile int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state; /* 0 starting, 1 running, <0 -errno */
+	char err[256];
+};
+
+static struct xl_live *live_of(struct xl_worker *w)
+{
+	if (w->live) return w->live;
+	struct xl_live *L = calloc(1, sizeof(*L));
+	if (!L) return NULL;
+	L->lb = calloc(w->nb, sizeof(struct xl_live_bind));
+	if (!L->lb) {
+		free(L);
+		return NULL;
+	}
+	pthread_mutex_init(&L->mu, NULL);
+	pthread_cond_init(&L->cv, NULL);
+	w->live = L;
+	return L;
+}
+
+XL_API int xl_worker_live_rings(struct xl_worker *w, int fill, int comp, int rx, int tx)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	L->fill_size = fill;
+	L->comp_size = comp;
+	L->rx_size = rx;
+	L->tx_size = tx;
+	return 0;
+}
+
+/* Binding b → (ifname, queue) inside the namespace given to start. xsks_map_fd < 0: libxdp
+ * loads its default redirect program; otherwise the socket is put in that XSKMAP (the
+ * shim's) and no program is loaded. */
+XL_API int xl_worker_live_config(struct xl_worker *w, int b, const char *ifname, int queue, int xsks_map_fd, int zerocopy)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (b < 0 || b >= w->nb || !ifname || strlen(ifname) >= IF_NAMESIZE) return -EINVAL;
+	struct xl_live_bind *x = &L->lb[b];
+	strcpy(x->ifname, ifname);
+	x->queue = queue;
+	x->xsks_map_fd = xsks_map_fd;
+	x->zerocopy = zerocopy;
+	x->configured = 1;
+	return 0;
+}
+
+static double mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int bind_one(struct xl_worker *w, struct xl_live *L, int b)
+{
+	struct xl_live_bind *x = &L->lb[b];
+	struct xl_bind *bb = &w->b[b];
+	x->area_len = (size_t)w->frames * w->frame_size;
+	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		return -errno;
+	}
+	struct xsk_umem_config uc = {
+		.fill_size = L->fill_size, .comp_size = L->comp_size, .frame_size = w->frame_size,
+		.frame_headroom = w->headroom, .flags = 0,
+	};
+	int rc = xsk_umem__create(&x->umem, x->area, x->area_len, &bb->fill, &bb->comp, &uc);
+	if (rc) return rc;
+	struct xsk_socket_config sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.rx_size = L->rx_size;
+	sc.tx_size = L->tx_size;
+	sc.libxdp_flags = x->xsks_map_fd >= 0 ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0;
+	sc.bind_flags = XDP_USE_NEED_WAKEUP | (x->zerocopy ? XDP_ZEROCOPY : XDP_COPY);
+	rc = xsk_socket__create(&x->xsk, x->ifname, x->queue, x->umem, &bb->rx, &bb->tx, &sc);
+	if (rc) return rc;
+	if (x->xsks_map_fd >= 0) {
+		rc = xsk_socket__update_xskmap(x->xsk, x->xsks_map_fd);
+		if (rc) return rc;
+	}
+	bb->umem = x->area;
+	/* The model's bring-up (sim/run.ts populate): the first min(fill ring, frames/2)
+	 * frames are RX frames, submitted to the fill ring; the rest are free TX frames. */
+	int fill_n = L->fill_size < w->frames / 2 ? L->fill_size : w->frames / 2;
+	BS(bb, RX_FRAMES) = fill_n;
+	BS(bb, PENDING_FILL_COUNT) = 0;
+	BS(bb, FREE_TX_COUNT) = 0;
+	for (int f = 0; f < fill_n; f++) bb->pending_fill[BS(bb, PENDING_FILL_COUNT)++] = fill_n - 1 - f;
+	for (int f = w->frames - 1; f >= fill_n; f--) bb->free_tx[BS(bb, FREE_TX_COUNT)++] = f;
+	xl_submit_fill(w, bb);
+	BS(bb, ATTACHED) = 1;
+	BS(bb, LIVE) = 1;
+	return 0;
+}
+
+static void *live_main(void *arg)
+{
+	struct xl_worker *w = arg;
+	struct xl_live *L = w->live;
+	int rc = 0;
+	if (L->netns[0]) {
+		int fd = open(L->netns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) rc = -errno;
+		if (fd >= 0) close(fd);
+	}
+	for (int b = 0; rc == 0 && b < w->nb; b++) {
+		if (!L->lb[b].configured) continue;
+		rc = bind_one(w, L, b);
+		if (rc) snprintf(L->err, sizeof(L->err), "binding %d (%s queue %d): %s", b, L->lb[b].ifname, L->lb[b].queue, strerror(-rc));
+	}
+	pthread_mutex_lock(&L->mu);
+	L->state = rc ? rc : 1;
+	pthread_cond_broadcast(&L->cv);
+	pthread_mutex_unlock(&L->mu);
+	if (rc) return NULL;
+	struct pollfd fds[64];
+	int nfds = 0;
+	for (int b = 0; b < w->nb && nfds < 64; b++)
+		if (L->lb[b].xsk) {
+			fds[nfds].fd = xsk_socket__fd(L->lb[b].xsk);
+			fds[nfds].events = POLLIN;
+			nfds++;
+		}
+	double t0 = mono_ns();
+	while (!L->stop) {
+		double now = mono_ns() - t0;
+		int work = xl_do_poll_rx(w, now);
+		xl_do_poll_tx(w, now);
+		/* Idle: sleep in poll() (which also drives copy-mode TX) for at most 1 ms so stop
+		 * is noticed promptly. */
+		if (work == 0) poll(fds, nfds, 1);
+	}
+	return NULL;
+}
+
+/* Starts the thread (entering the namespace at netns_path, e.g. /run/netns/NAME, when not
+ * empty) and waits until every configured socket is bound: 0, or -errno with the detail in
+ * xl_worker_live_error. */
+XL_API int xl_worker_start(struct xl_worker *w, const char *netns_path)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (L->started) return -EBUSY;
+	if (!L->fill_size || !L->comp_size || !L->rx_size || !L->tx_size) return -EINVAL;
+	snprintf(L->netns, sizeof(L->netns), "%s", netns_path ? netns_path : "");
+	w->live_mode = 1;
+	L->stop = 0;
+	L->state = 0;
+	int rc = pthread_create(&L->th, NULL, live_main, w);
+	if (rc) return -rc;
+	L->started = 1;
+	pthread_mutex_lock(&L->mu);
+	while (L->state == 0) pthread_cond_wait(&L->cv, &L->mu);
+	rc = L->state < 0 ? L->state : 0;
+	pthread_mutex_unlock(&L->mu);
+	if (rc) {
+		pthread_join(L->th, NULL);
+		L->started = 0;
+	}
+	return rc;
+}
+
+XL_API const char *xl_worker_live_error(struct xl_worker *w)
+{
+	return w->live ? w->live->err : "";
+}
+
+static void close_sockets(struct xl_worker *w, struct xl_live *L)
+{
+	for (int b = 0; b < w->nb; b++) {
+		struct xl_live_bind *x = &L->lb[b];
+		if (x->xsk) xsk_socket__delete(x->xsk);
+		if (x->umem) xsk_umem__delete(x->umem);
+		if (x->area) munmap(x->area, x->area_len);
+		x->xsk = NULL;
+		x->umem = NULL;
+		x->area = NULL;
+		BS(&w->b[b], LIVE) = 0;
+		BS(&w->b[b], ATTACHED) = 0;
+	}
+}
+
+/* Stops and joins the thread, then closes every socket and UMEM. */
+XL_API int xl_worker_stop(struct xl_worker *w)
+{
+	struct xl_live *L = w->live;
+	if (!L) return 0;
+	if (L->started) {
+		L->stop = 1;
+		pthread_join(L->th, NULL);
+		L->started = 0;
+	}
+	close_sockets(w, L);
+	return 0;
+}
+
+void xl_live_kick(struct xl_worker *w, int b)
+{
+	struct xl_live *L = w->live;
+	if (!L || !L->lb[b].xsk) return;
+	/* sendto with nothing to send: the copy-mode TX kick (EAGAIN/EBUSY/ENOBUFS are
+	 * transient; the next poll kicks again while descriptors remain). */
+	sendto(xsk_socket__fd(L->lb[b].xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+}
+
+void xl_live_teardown(struct xl_worker *w)
+{
+	struct xl_live *L = w->live;
+	if (!L) return;
+	xl_worker_stop(w);
+	pthread_mutex_destroy(&L->mu);
+	pthread_cond_destroy(&L->cv);
+	free(L->lb);
+	free(L);
+	w->live = NULL;
+}
