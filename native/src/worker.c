@@ -903,6 +903,13 @@ int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now)
 	return k;
 }
 
+int xl_worker_stats(struct xl_worker *w, double *out, int n)
+{
+	if (n > XL_C_COUNT) n = XL_C_COUNT;
+	for (int i = 0; i < n; i++) out[i] = w->c[i];
+	return n < 0 ? 0 : n;
+}
+
 void xl_worker_flush_neighbors(struct xl_worker *w, int iface, double resolve_at_ns, int use_default)
 {
 	xl_dp_flush_neighbors(&w->dp, iface, use_default ? w->dp.last_now + 1000000.0 : resolve_at_ns);

@@ -136,8 +136,18 @@ XL_API int xl_worker_poll_tx(struct xl_worker *w, double now);
 XL_API int xl_worker_poll(struct xl_worker *w, double now);
 XL_API int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now);
 XL_API int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now);
+/* Copies up to n counters (XL_C_* order) into out; returns how many. Safe to call while a
+ * live thread runs (values may be one poll stale). */
+XL_API int xl_worker_stats(struct xl_worker *w, double *out, int n);
 XL_API void xl_worker_flush_neighbors(struct xl_worker *w, int iface, double resolve_at_ns, int use_default);
 XL_API void xl_worker_close(struct xl_worker *w);
+
+/* Live mode (src/live.c): real AF_XDP sockets served by one native thread. */
+XL_API int xl_worker_live_rings(struct xl_worker *w, int fill, int comp, int rx, int tx);
+XL_API int xl_worker_live_config(struct xl_worker *w, int b, const char *ifname, int queue, int xsks_map_fd, int zerocopy);
+XL_API int xl_worker_start(struct xl_worker *w, const char *netns_path);
+XL_API int xl_worker_stop(struct xl_worker *w);
+XL_API const char *xl_worker_live_error(struct xl_worker *w);
 
 /* Dataplane alone (offline driver, tests): decide one frame in place. */
 XL_API int xl_dataplane_process(struct xl_worker *w, uint8_t *buf, int len, int ingress, double now, int *egress,

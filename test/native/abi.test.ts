@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { B, COUNTER_NAMES, EV_BYTES, EV_DECIDE, EV_DROP, EV_KERNEL, EV_KICK, EV_NEWPKT, EV_TUPLE, EV_TXQ, EV_TXRING, EV_WAKE_RX, NATIVE_BUGS, REG, W } from "../../live/native.js";
 import { ROOT } from "../cli.js";
+import { scenario, udpInput, MemSink } from "../model/helpers.js";
+import { Sim } from "../../sim/run.js";
 
 const C = `
 #include <stdio.h>
@@ -64,6 +66,10 @@ describe("koffi ABI of the native worker", () => {
     const bName: Record<string, string> = { SAMPLED_NW: "SAMPLED_NEED_WAKEUP" };
     for (const [k, v] of Object.entries(B)) expect([k, v]).toEqual([k, c.get(`XL_B_${bName[k] ?? k}`)]);
     for (const [k, v] of Object.entries(W)) expect([k, v]).toEqual([k, c.get(`XL_W_${k}`)]);
+  });
+  it("counters are the TS Worker's, in its order", () => {
+    const sim = new Sim(scenario(), udpInput(1, 0), new MemSink());
+    expect([...COUNTER_NAMES]).toEqual(Object.keys(sim.worker.c));
   });
   it("counter order and count", () => {
     COUNTER_NAMES.forEach((n, i) => expect([n, i]).toEqual([n, c.get(`XL_C_${n.toUpperCase()}`)]));

@@ -56,17 +56,18 @@ interface Pkt {
   dst: number;
   gap: number;
   iface: number;
+  queue: number;
 }
 
-function genScenario(p: { driver?: string; rings: number[]; frames: number; batch: number; maxPendingTx: number; txBudget: number; bps: number; bugs: string[]; faults: object[]; policyDenyPort: number | null }): Scenario {
+function genScenario(p: { driver?: string; queues?: number; rings: number[]; frames: number; batch: number; maxPendingTx: number; txBudget: number; bps: number; bugs: string[]; faults: object[]; policyDenyPort: number | null }): Scenario {
   const [rx, tx, fill, comp] = p.rings as [number, number, number, number];
   return parseScenario(
     {
       name: "gen",
       seed: 3,
       interfaces: [
-        { name: "lan", mac: "02:00:00:00:01:01", addrs: ["198.18.1.1/24", "2001:2:0:1::1/64"], mtu: 1500 },
-        { name: "wan", mac: "02:00:00:00:02:01", addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1400 },
+        { name: "lan", mac: "02:00:00:00:01:01", addrs: ["198.18.1.1/24", "2001:2:0:1::1/64"], mtu: 1500, queues: p.queues ?? 1 },
+        { name: "wan", mac: "02:00:00:00:02:01", addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1400, queues: Math.max(1, (p.queues ?? 1) - 1) },
       ],
       neighbors: [
         { ip: "198.19.2.2", mac: "02:00:00:00:02:02", iface: "wan" },
@@ -92,7 +93,7 @@ function genScenario(p: { driver?: string; rings: number[]; frames: number; batc
 const DSTS4 = ["198.51.100.7", "198.18.1.10", "198.19.2.1", "198.19.2.9"];
 const DSTS6 = ["2001:2:100::7", "2001:2:0:1::10", "2001:db8::1", "2001:2:0:2::1"];
 
-function genInput(pkts: Pkt[]): InputPackets {
+function genInput(pkts: Pkt[], queues = 1): InputPackets {
   const inp = new InputPackets();
   let t = 0;
   pkts.forEach((k, i) => {
@@ -104,7 +105,9 @@ function genInput(pkts: Pkt[]): InputPackets {
     const ip = k.v6 ? { version: 6, src, dst, hopLimit: k.ttl } : { version: 4, src, dst, ttl: k.ttl, id: i, df: true };
     const payload = new Uint8Array(Math.max(0, k.size)).fill(i & 0xff);
     const f = buildFrame({ eth: { src: lan ? "02:00:00:00:01:0a" : "02:00:00:00:02:02", dst: lan ? "02:00:00:00:01:01" : "02:00:00:00:02:01" }, ip, ...l4, payload } as never);
-    inp.push(f, t, k.iface, 0, i);
+    // lan has `queues` queues, wan one fewer (at least 1): egress picks queue % n there.
+    const nq = k.iface === 0 ? queues : Math.max(1, queues - 1);
+    inp.push(f, t, k.iface, k.queue % nq, i);
   });
   return inp;
 }
@@ -117,6 +120,7 @@ const pktArb: fc.Arbitrary<Pkt> = fc.record({
   dst: fc.integer({ min: 0, max: 3 }),
   gap: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 200_000 })),
   iface: fc.integer({ min: 0, max: 1 }),
+  queue: fc.integer({ min: 0, max: 2 }),
 });
 
 const faultArb = fc.oneof(
@@ -137,6 +141,7 @@ describe("offline differential on generated traffic, faults and worker bug switc
       fc.property(
         fc.record({
           driver: fc.constantFrom("veth", "generic", "zerocopy"),
+          queues: fc.integer({ min: 1, max: 3 }),
           rings: fc.tuple(pow2, pow2, pow2, pow2),
           frames: fc.constantFrom(16, 32, 64, 128),
           batch: fc.integer({ min: 1, max: 32 }),
@@ -150,7 +155,7 @@ describe("offline differential on generated traffic, faults and worker bug switc
         fc.array(pktArb, { minLength: 1, maxLength: 120 }),
         (p, pkts) => {
           const scn = genScenario(p);
-          const r = diffOffline(scn, genInput(pkts));
+          const r = diffOffline(scn, genInput(pkts, p.queues));
           if (!r.agree) throw new Error(`divergence: ${JSON.stringify(r.first)}`);
         },
       ),
@@ -161,7 +166,7 @@ describe("offline differential on generated traffic, faults and worker bug switc
   it("reports a real difference (native side runs with leakOnDrop, model without)", () => {
     // Every third datagram (dport 9) is denied by policy: a DP_DROP path, which leaks its frame.
     const base = { rings: [16, 16, 16, 16], frames: 32, batch: 8, maxPendingTx: 8, txBudget: 8, bps: 1e9, faults: [], policyDenyPort: 9 };
-    const pkts: Pkt[] = Array.from({ length: 90 }, () => ({ ttl: 64, size: 60, proto: "udp", v6: false, dst: 0, gap: 1000, iface: 0 }));
+    const pkts: Pkt[] = Array.from({ length: 90 }, () => ({ ttl: 64, size: 60, proto: "udp", v6: false, dst: 0, gap: 1000, iface: 0, queue: 0 }));
     const healthy = genScenario({ ...base, bugs: [] });
     const leaky = genScenario({ ...base, bugs: ["leakOnDrop"] });
     const r = diffOffline(healthy, genInput(pkts), { nativeScenario: leaky });
