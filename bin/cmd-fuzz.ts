@@ -12,6 +12,29 @@ import { allProperties, propertyByName } from "../properties/registry.js";
 import { CHUNK_RUNS, SWITCHES_ABE, SWITCHES_NAT, NEEDS_NAT, chunkSeed, natSuiteAvailable } from "../properties/campaign.js";
 import type { ChunkResult, ChunkTask, Found, MutantResult, MutantTask } from "../properties/campaign.js";
 import { buildInput, buildScenario, describeCase, scenarioObject } from "../properties/case.js";
+import type { CaseSpec } from "../properties/case.js";
+import { describeNatCase, natScenarioObject } from "../properties/nat.js";
+import type { NatCaseSpec } from "../properties/nat.js";
+
+/**
+ * A reverse-NAT counterexample runs at the dataplane level: saved as its scenario, the
+ * generated spec and the fast-check seed/path (replay: fc.check with the suite's property).
+ */
+function saveNatFound(root: string, f: Found): string {
+  const spec = f.spec as NatCaseSpec;
+  const hash = createHash("sha1").update(JSON.stringify({ spec, bugs: f.bugs, p: f.property })).digest("hex").slice(0, 8);
+  const name = `${f.property}-${f.seed}-${hash}`;
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const sentence = `fuzz (reverse NAT, dataplane level): ${f.property} fails — ${f.detail} (${describeNatCase(spec)})`;
+  writeFileSync(path.join(dir, "scenario.json"), JSON.stringify({ ...natScenarioObject(spec, f.bugs), name, description: sentence }, null, 2) + "\n");
+  writeFileSync(path.join(dir, "case.json"), JSON.stringify({ property: f.property, level: "nat", fcSeed: f.seed, fcPath: f.path, bugs: f.bugs, detail: f.detail, spec }, null, 2) + "\n");
+  writeFileSync(path.join(dir, "README.md"), `# ${name}\n\n${sentence}\n\nReplay: fast-check \`{ seed: ${f.seed}, path: "${f.path}" }\` with the reverse-NAT property \`${f.property}\` (properties/nat.ts), or runNatCase(spec) from case.json.\n`);
+  const idx = path.join(root, "README.md");
+  if (!existsSync(idx)) writeFileSync(idx, "# Counterexamples found by \`xdplab fuzz\`\n\nOne line per case. Promote one to the regression corpus with \`git mv\`.\n\n");
+  appendFileSync(idx, `- \`${name}\`: ${sentence}\n`);
+  return dir;
+}
 import { PcapngWriter } from "../capture/encode.js";
 import { fileSink } from "../capture/file.js";
 import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
@@ -88,7 +111,8 @@ function progress(done: number, total: number | null, cases: number, t0: number,
 
 /** Writes a shrunk counterexample as a case directory; returns its path. */
 export function saveFound(root: string, f: Found): string {
-  const spec = f.spec;
+  if (f.level === "nat") return saveNatFound(root, f);
+  const spec = f.spec as CaseSpec;
   const hash = createHash("sha1").update(JSON.stringify({ spec, bugs: f.bugs, p: f.property })).digest("hex").slice(0, 8);
   const name = `${f.property}-${f.seed}-${hash}`;
   const dir = path.join(root, name);

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   check: { summary: "re-run a saved case and evaluate its expected.json", load: async () => (await import("./cmd-check.js")).run },
   fuzz: { summary: "property campaigns, mutation score; saves counterexamples", load: async () => (await import("./cmd-fuzz.js")).run },
   diff: { summary: "offline differential: TS worker vs native C worker on one scenario", load: async () => (await import("./cmd-diff.js")).run },
+  live: { summary: "live mode on veth namespaces: --preflight, --demo veth-gotcha|xskmap-errors", load: async () => (await import("./cmd-live.js")).run },
 };
 
 function usage(): string {

@@ -5,8 +5,9 @@
 // its ingress interface, in order and paced, and returns what Linux emitted on every
 // far side, attributed to the input that caused it.
 //
-// Not covered here: NAT and policy (a plain router has neither; the sections are
-// reported in `ignored`), cold neighbours (only atNs = 0 neighbours are installed).
+// NAT and policy: only with `LinuxRouterLab.openNetfilter` (live/netfilter.ts builds the
+// nftables ruleset); a plain router reports those sections in `ignored`. Cold neighbours
+// are never covered (only atNs = 0 neighbours are installed).
 import { InputError } from "../sim/errors.js";
 import type { Scenario } from "../sim/scenario/types.js";
 import { formatIp, formatMac, frameAddresses, requireLabAddress } from "./addresses.js";
@@ -14,6 +15,8 @@ import { CommandFailed, ip } from "./exec.js";
 import { inject, startCapture } from "./pktio.js";
 import type { InjectedFrame, Port } from "./pktio.js";
 import { Topology } from "./topology.js";
+import { applyNetfilter } from "./netfilter.js";
+import type { NetfilterSpec } from "./netfilter.js";
 
 /** The parts of a Scenario the router needs; a parsed Scenario fits as is. */
 export interface RouterSpec {
@@ -136,6 +139,22 @@ export class LinuxRouterLab {
     this.topology = topology;
     this.spec = spec;
     this.ignored = ignored;
+  }
+
+  /**
+   * The same router with netfilter: the scenario's `nat` and `policy` as nftables rules
+   * (live/netfilter.ts), conntrack on. `ruleset` holds the nft text that was loaded.
+   */
+  static openNetfilter(spec: RouterSpec & NetfilterSpec): LinuxRouterLab & { ruleset: string } {
+    const lab = LinuxRouterLab.open(spec);
+    try {
+      const ruleset = applyNetfilter(lab.topology.dutNs, spec);
+      const ignored = lab.ignored.filter((x) => x !== "nat.snat" && x !== "nat.dnat" && x !== "policy");
+      return Object.assign(new LinuxRouterLab(lab.topology, spec, ignored), { ruleset });
+    } catch (err) {
+      lab.close();
+      throw err;
+    }
   }
 
   static open(spec: RouterSpec): LinuxRouterLab {

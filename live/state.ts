@@ -2,11 +2,11 @@
 // owner (pid + the process's start time + boot id, so a reused pid or a reboot is not
 // mistaken for the owner) and every object it creates, recorded *before* creating it.
 // The sweep at the start of each run removes only objects whose owner is dead.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ip } from "./exec.js";
+import { ip, run } from "./exec.js";
 
 export interface OwnerId {
   pid: number;
@@ -16,10 +16,62 @@ export interface OwnerId {
 }
 
 export interface LabObject {
-  kind: "netns" | "veth";
+  /** netns, veth: the topology. bpffs: a per-run directory of pinned programs and maps
+   *  (name = its path). pid: a helper process (name = pid, startTicks to recognise it).
+   *  tracefs: a per-run tracing instance (name = its path; mount = a tracefs mount point
+   *  the run made for itself). XDP programs need no record: they go with the veths. */
+  kind: "netns" | "veth" | "bpffs" | "pid" | "tracefs";
   name: string;
   /** For a veth: the namespace holding it (removed with that namespace). */
   netns?: string;
+  startTicks?: string;
+  mount?: string;
+}
+
+/** Root of the per-run bpffs directories: <root>/<prefix without dash>. */
+export const BPFFS_ROOT = "/sys/fs/bpf/xdplab";
+
+/**
+ * Removes one non-namespace object of the run with this prefix; never throws. Only
+ * paths named after the prefix are touched, and a pid only while it still is the same
+ * process (start time), so a reused pid is never signalled.
+ */
+export function removeExtraObject(o: LabObject, prefix: string): void {
+  const id = prefix.slice(0, -1);
+  try {
+    if (o.kind === "pid") {
+      const pid = Number(o.name);
+      if (Number.isInteger(pid) && pid > 1 && o.startTicks !== undefined && processStartTicks(pid) === o.startTicks) process.kill(pid, "SIGKILL");
+    } else if (o.kind === "bpffs") {
+      if (path.basename(o.name) === id && path.dirname(o.name) === BPFFS_ROOT) rmSync(o.name, { recursive: true, force: true });
+    } else if (o.kind === "tracefs") {
+      if (path.basename(o.name) === id && path.basename(path.dirname(o.name)) === "instances") {
+        try {
+          rmdirSync(o.name);
+        } catch {
+          // already gone, or the mount below it is gone
+        }
+      }
+      if (o.mount !== undefined && path.basename(o.mount).startsWith(`xdplab-tracefs-${id}`)) {
+        try {
+          run("umount", [o.mount]);
+        } catch {
+          // not mounted
+        }
+        rmSync(o.mount, { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // best effort: the next sweep retries while the state file exists
+  }
+}
+
+const EXTRA_ORDER: Record<LabObject["kind"], number> = { pid: 0, netns: 1, veth: 1, tracefs: 2, bpffs: 3 };
+
+/** Removal order: helper processes first (they hold sockets and namespaces), then
+ *  namespaces (which detach the XDP programs), then tracing instances and pins. */
+export function removalOrder(objs: readonly LabObject[]): LabObject[] {
+  return [...objs].reverse().sort((a, b) => EXTRA_ORDER[a.kind] - EXTRA_ORDER[b.kind]);
 }
 
 export interface RunState {
@@ -134,7 +186,11 @@ export function listNetns(): string[] {
 export function deleteObjects(st: RunState): string[] {
   const present = new Set(listNetns());
   const removed: string[] = [];
-  for (const o of [...st.objects].reverse()) {
+  for (const o of removalOrder(st.objects)) {
+    if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs") {
+      removeExtraObject(o, st.prefix);
+      continue;
+    }
     if (o.kind !== "netns" || !o.name.startsWith(st.prefix) || !present.has(o.name)) continue;
     try {
       ip(null, ["netns", "del", o.name]);

@@ -8,8 +8,8 @@ import { parseMac } from "./addresses.js";
 import { requireRoot, tool } from "./exec.js";
 import { addNetns, addVethPair, delNetns, dutSysctls, loUp, peerSysctls, pinAndUp, sysctl } from "./netns.js";
 import type { VethEnd } from "./netns.js";
-import { listNetns, newPrefix, readStates, removeState, selfOwner, sweep, writeState } from "./state.js";
-import type { RunState, SweepResult } from "./state.js";
+import { listNetns, newPrefix, readStates, removalOrder, removeExtraObject, removeState, selfOwner, sweep, writeState } from "./state.js";
+import type { LabObject, RunState, SweepResult } from "./state.js";
 
 export interface TopologyIfaceSpec {
   /** Scenario interface name; the veth end in the DUT namespace gets exactly this name. */
@@ -177,6 +177,14 @@ export class Topology {
     writeState(this.state);
   }
 
+  /** Records an object a layer above the topology creates (pinned bpffs directory,
+   *  helper process, tracing instance) *before* it is created; destroy() and the sweep
+   *  remove it (live/state.ts removeExtraObject). */
+  track(o: LabObject): void {
+    if (this.destroyed) throw new Error("topology already destroyed");
+    this.record(o);
+  }
+
   get alive(): boolean {
     return !this.destroyed;
   }
@@ -191,7 +199,11 @@ export class Topology {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const o of [...this.state.objects].reverse()) {
+    for (const o of removalOrder(this.state.objects)) {
+      if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs") {
+        removeExtraObject(o, this.prefix);
+        continue;
+      }
       if (o.kind !== "netns" || !this.created.has(o.name)) continue;
       try {
         delNetns(o.name);

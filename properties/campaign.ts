@@ -7,6 +7,8 @@ import { caseArb } from "./arbitraries.js";
 import { caseProperty, runCase } from "./runner.js";
 import { allProperties } from "./registry.js";
 import type { CaseSpec } from "./case.js";
+import { natCaseArb, runNatCase } from "./nat.js";
+import type { NatCaseSpec, NatRun } from "./nat.js";
 
 export const CHUNK_RUNS = 25;
 
@@ -50,8 +52,32 @@ export interface Found {
   detail: string;
   seed: number;
   path: string;
-  spec: CaseSpec;
+  spec: CaseSpec | NatCaseSpec;
+  /** "nat": a dataplane-level reverse-NAT case (properties/nat.ts). */
+  level: "system" | "nat";
   bugs: Record<string, boolean>;
+}
+
+/** The failed NAT properties of one case (first violation each). */
+export function natFailures(spec: NatCaseSpec, bugs: Record<string, boolean>, names: readonly string[]): Map<string, string> {
+  const run: NatRun = runNatCase(spec, bugs);
+  const out = new Map<string, string>();
+  for (const p of allProperties()) {
+    if (p.nat === undefined || !names.includes(p.name)) continue;
+    const why = p.nat(run);
+    if (why !== null) out.set(p.name, why);
+  }
+  return out;
+}
+
+function natProperty(names: readonly string[], bugs: Record<string, boolean>): fc.IPropertyWithHooks<[NatCaseSpec]> {
+  return fc.property(natCaseArb, (spec) => {
+    const f = natFailures(spec, bugs, names);
+    if (f.size) {
+      const [n, why] = [...f][0]!;
+      throw new Error(`${n}: ${why}`);
+    }
+  });
 }
 
 export interface ChunkResult {
@@ -61,15 +87,26 @@ export interface ChunkResult {
 }
 
 export function runChunk(t: ChunkTask): ChunkResult {
-  const r = fc.check(caseProperty(t.props, t.bugs), { seed: t.seed, numRuns: t.runs });
+  const natNames = t.props.filter((n) => allProperties().some((p) => p.name === n && p.nat !== undefined));
+  const sysNames = t.props.filter((n) => !natNames.includes(n));
+  if (natNames.length) {
+    const r = fc.check(natProperty(natNames, t.bugs), { seed: t.seed, numRuns: t.runs });
+    if (r.failed && r.counterexample !== null) {
+      const spec = r.counterexample[0];
+      const first = [...natFailures(spec, t.bugs, natNames)][0];
+      return { chunk: t.chunk, runs: r.numRuns, found: { property: first?.[0] ?? natNames[0]!, detail: first?.[1] ?? String(r.errorInstance), seed: r.seed, path: r.counterexamplePath ?? "", spec, level: "nat", bugs: t.bugs } };
+    }
+    if (!sysNames.length) return { chunk: t.chunk, runs: r.numRuns, found: null };
+  }
+  const r = fc.check(caseProperty(sysNames, t.bugs), { seed: t.seed, numRuns: t.runs });
   if (!r.failed || r.counterexample === null) return { chunk: t.chunk, runs: r.numRuns, found: null };
   const spec = r.counterexample[0];
-  const again = runCase(spec, t.bugs, t.props);
+  const again = runCase(spec, t.bugs, sysNames);
   const first = [...again.failures][0];
   return {
     chunk: t.chunk,
     runs: r.numRuns,
-    found: { property: first?.[0] ?? t.props[0]!, detail: first?.[1] ?? String(r.errorInstance), seed: r.seed, path: r.counterexamplePath ?? "", spec, bugs: t.bugs },
+    found: { property: first?.[0] ?? sysNames[0]!, detail: first?.[1] ?? String(r.errorInstance), seed: r.seed, path: r.counterexamplePath ?? "", spec, level: "system", bugs: t.bugs },
   };
 }
 
@@ -96,6 +133,15 @@ export function runMutant(t: MutantTask): MutantResult {
     n++;
     const r = runCase(c, t.bug === null ? {} : { [t.bug]: true }, names);
     for (const [k, why] of r.failures) {
+      by.add(k);
+      example ??= `${k}: ${why}`;
+    }
+  }
+  // The reverse-NAT suite: its own cases (same count, same seed) at the dataplane level.
+  const natNames = allProperties().filter((p) => p.nat !== undefined).map((p) => p.name);
+  for (const c of fc.sample(natCaseArb, { seed: t.seed, numRuns: t.runs })) {
+    n++;
+    for (const [k, why] of natFailures(c, t.bug === null ? {} : { [t.bug]: true }, natNames)) {
       by.add(k);
       example ??= `${k}: ${why}`;
     }

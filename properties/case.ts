@@ -46,8 +46,10 @@ export interface PacketSpec {
   gapNs: number;
   payload: number;
   fin: boolean;
-  /** Sent this many times back to back (a burst of the same flow). */
+  /** Sent this many times (a burst or a stream of the same flow). */
   repeat: number;
+  /** Spacing of the repeats: 0 = back to back (a burst), else a paced stream. */
+  everyNs?: number;
 }
 
 export interface FaultSpec {
@@ -79,8 +81,12 @@ const host6 = (h: number): string => `2001:2:0:1::${(0x10 + h).toString(16)}`;
 const remote4 = (r: number): string => `198.51.100.${7 + r}`;
 const remote6 = (r: number): string => `2001:db8::${(7 + r).toString(16)}`;
 export const PROBE_PORT = 9;
-/** Quiet time after the last generated packet and the end of every fault before probes. */
-export const SETTLE_NS = 1_000_000;
+/**
+ * Quiet time after the last generated packet and the end of every fault before probes.
+ * Longer than TX_SETTLE_NS (registry.ts) so descriptors left on the TX ring without a
+ * kick stay untouched past that bound before a probe's kick would rescue them.
+ */
+export const SETTLE_NS = 2_000_000;
 const PROBE_GAP_NS = 50_000;
 
 export function faultEndNs(spec: CaseSpec): number {
@@ -190,7 +196,10 @@ export function buildInput(spec: CaseSpec, queuesOf: readonly number[]): { input
     const fi = p.flow % spec.flows.length;
     const f = spec.flows[fi]!;
     if (k > 0) t += p.gapNs;
-    for (let r = 0; r < Math.max(1, p.repeat); r++) push(frameFor(f, states[fi]!, p.payload, p.fin && r === p.repeat - 1, n), f.dir === "in" ? 1 : 0);
+    for (let r = 0; r < Math.max(1, p.repeat); r++) {
+      if (r > 0) t += p.everyNs ?? 0;
+      push(frameFor(f, states[fi]!, p.payload, p.fin && r === p.repeat - 1, n), f.dir === "in" ? 1 : 0);
+    }
   });
   // Probes: spaced UDP packets both ways after everything quietened, one per source port
   // so the flow hash spreads them over every queue.

@@ -16,6 +16,8 @@ import { formatIp } from "../sim/packet/addr.js";
 import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
 import { MemSink } from "./observe.js";
 import type { Judge, RunView } from "./observe.js";
+import { NAT_JUDGES } from "./nat.js";
+import type { NatJudge } from "./nat.js";
 
 export type Suite = "backpressure" | "accounting" | "control" | "rings" | "checksum" | "determinism" | "reverseNat";
 export const SUITES: readonly Suite[] = ["backpressure", "accounting", "control", "rings", "checksum", "determinism", "reverseNat"];
@@ -27,6 +29,8 @@ export interface Property {
   doc: string;
   /** A fresh judge per run (judges may keep state across steps). */
   judge(): Judge;
+  /** Dataplane-level properties (reverse NAT) judge a NatRun instead of a system run. */
+  nat?: NatJudge;
 }
 
 /** Fill ring empty while frames wait in pending fill may last at most this long (poll cycles are 2 µs). */
@@ -35,6 +39,12 @@ export const FILL_TRANSIENT_NS = 200_000;
 export const BRINGUP_BOUND_NS = 3_000_000;
 /** Descriptors on the TX ring must be consumed within this long outside fault windows. */
 export const TX_SETTLE_NS = 1_000_000;
+/** pacedNoLoss: traffic counts as light when every gap is at least this long … */
+export const PACE_GAP_NS = 4_000;
+/** … for at least this long before the packet judged. */
+export const PACE_WINDOW_NS = 1_000_000;
+/** Drops that mean "no frame or no ring room" (a healthy worker never has them under light load). */
+const RESOURCE_REASONS = new Set(["fill_empty", "rx_full", "pending_tx_full", "no_tx_frame"]);
 
 // ---- observables derived from the scenario and the input frames --------------------
 
@@ -187,6 +197,33 @@ const PROPS: Property[] = [
           const i = r.i ?? -1;
           if (i < 0 || v.input.tNs[i]! < v.meta.probeFromNs) continue;
           if (r.out !== "forwarded") return `probe input ${i} (${r.in.iface}:${r.in.queue}) ended ${r.out}${r.reason ? ` (${r.reason})` : ""}`;
+        }
+        return null;
+      },
+    }),
+  },
+  {
+    name: "pacedNoLoss",
+    suite: "backpressure",
+    doc: "liveness under light load: in a case with no fault, a packet arriving after a millisecond of paced traffic (every gap ≥ 4 µs and ≥ 4× the packet's wire time) is never dropped for lack of frames or ring room",
+    judge: () => ({
+      end(v) {
+        if (v.scn.faults.length > 0) return null;
+        const inp = v.input;
+        let bps = Infinity;
+        for (const ifc of v.scn.interfaces) bps = Math.min(bps, ifc.linkBps);
+        const pacedAt = new Uint8Array(inp.count);
+        let calmSince = 0;
+        for (let i = 0; i < inp.count; i++) {
+          const t = inp.tNs[i]!;
+          const gap = i === 0 ? Infinity : t - inp.tNs[i - 1]!;
+          const wire = ((inp.len[i]! + 24) * 8 * 1e9) / bps;
+          if (gap < Math.max(PACE_GAP_NS, 4 * wire)) calmSince = t;
+          pacedAt[i] = i > 0 && t - calmSince >= PACE_WINDOW_NS ? 1 : 0;
+        }
+        for (const r of inputRecords(v)) {
+          if (r.i === null || pacedAt[r.i] !== 1 || r.out !== "dropped" || r.reason === null) continue;
+          if (RESOURCE_REASONS.has(r.reason)) return `input ${r.i} at ${inp.tNs[r.i]} ns, after ${PACE_WINDOW_NS} ns of paced traffic, dropped with ${r.reason}`;
         }
         return null;
       },
@@ -424,6 +461,10 @@ const PROPS: Property[] = [
   },
 ];
 
+// The reverse-NAT suite runs at the dataplane level (properties/nat.ts): its judges see a
+// NatRun; at the system level they have nothing to judge.
+for (const j of NAT_JUDGES) PROPS.push({ name: j.name, suite: "reverseNat", doc: j.doc, judge: () => ({}), nat: j.judge });
+
 /** Properties of the reverse-NAT suite register here (see the module comment). */
 export function registerProperty(p: Property): void {
   if (PROPS.some((q) => q.name === p.name)) throw new Error(`property ${p.name} registered twice`);
@@ -449,6 +490,7 @@ export function judgesFor(names: readonly string[]): Map<string, Judge> {
   for (const n of names) {
     const p = propertyByName(n);
     if (p === undefined) throw new Error(`unknown property ${n}`);
+    if (p.nat !== undefined) continue;
     m.set(n, p.judge());
   }
   return m;

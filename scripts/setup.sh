@@ -39,7 +39,7 @@ say "compiling TypeScript"
 node node_modules/typescript/bin/tsc -p tsconfig.json || say "tsc reported type errors (see above)"
 
 # 4. C parts: packet I/O helpers for live mode, the XDP shim, the native worker.
-for d in native/pktio bpf native; do
+for d in native/pktio native/loader native/xskprobe bpf native; do
   if [ -f "$d/Makefile" ]; then
     say "building $d"
     make -s -C "$d"

@@ -2,7 +2,15 @@
 // input packets — wire(in) → shim → xsk.rx → worker → txq → xsk.tx → link → wire(out) →
 // completion → recycle → fill — with bring-up, faults, the series sampler and the end of
 // run (drain, then every packet still queued is `in_flight`). It owns the kernel/device
-// side glue (XSKMAP redirect + rcv, link serializers, completions) and the RunResult.
+// side glue (XSKMAP redirect + rcv, link serializers, completions), the far hosts of
+// `traffic.respond: "reflect"`, the session-timer event and the RunResult.
+//
+// Idle fast path: when a poll leaves the (TS) worker with nothing to do (Worker.isIdle),
+// the next poll is not scheduled. The first event after that — whatever its kind —
+// first re-arms the poll at the next point of the same grid (last poll + k·pollNs) and
+// accounts the skipped polls (count, cycle, heartbeat), then runs. The re-armed poll is
+// pushed before anything that event pushes, which is the order the unskipped run has,
+// so every output is byte-identical with and without the fast path.
 import type { Scenario } from "./scenario/types.js";
 import type { InputPackets } from "./scenario/packets.js";
 import { EventQueue } from "./engine/events.js";
@@ -12,6 +20,8 @@ import { Link } from "./xsk/link.js";
 import { ringEntries } from "./xsk/ring.js";
 import type { Ring } from "./xsk/ring.js";
 import { Dataplane } from "./dataplane/dataplane.js";
+import { reflect } from "./dataplane/responder.js";
+import { rxQueueFor } from "./scenario/queue.js";
 import { R, reasonName } from "./reasons.js";
 import { Shim, ShimMaps, V_DROP, V_FALLBACK, V_PASS, V_REDIRECT, V_ABORTED, VERDICT_NAMES } from "./xdp/shim.js";
 import { META_SIZE } from "./xdp/abi.js";
@@ -24,6 +34,7 @@ import {
   O_IN_FLIGHT,
   O_TO_KERNEL,
   ORIGIN_INPUT,
+  ORIGIN_RESPONDER,
   XR_FILL_EMPTY,
   XR_FRAME_TOO_SMALL,
   XR_OK,
@@ -65,6 +76,11 @@ const EV_SERIES = 7;
 const EV_END = 8;
 const EV_BRINGUP = 9;
 const EV_REBIND = 10;
+const EV_RESPOND = 11;
+const EV_TIMER = 12;
+
+/** Sessions scanned per timer pass. */
+export const TIMER_SCAN_ROWS = 4096;
 
 /** How long the late half of bring-up takes when `armBeforeBound` arms first (bind + fill). */
 export const BRINGUP_LATE_NS = 1_000_000;
@@ -95,8 +111,25 @@ export class Sim implements WorkerHost {
   private readonly series: SeriesResult;
   private lastSeries = { fwd: 0, drop: 0, rx: 0 };
   private readonly ifNames: string[];
+  // responder replies waiting to arrive: fixed-size slots, free list, grown when exhausted
+  private readonly reflectOn: boolean;
+  private respSlot: number;
+  private respBuf: Uint8Array;
+  private respLen: Int32Array;
+  private respIf: Int32Array;
+  private respCause: Int32Array;
+  private respFree: Int32Array;
+  private respFreeTop = 0;
+  private readonly respScratch: Uint8Array;
+  // idle fast path
+  private readonly idleSkip: boolean;
+  private idle = false;
+  private idleBase = 0;
+  private idleStep = 1;
+  /** Polls left unscheduled by the idle fast path (not an output; for tests and bench). */
+  idleSkipped = 0;
 
-  constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number; worker?: WorkerFactory } = {}) {
+  constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number; worker?: WorkerFactory; idleSkip?: boolean } = {}) {
     this.scn = scn;
     this.input = input;
     this.sink = sink;
@@ -123,11 +156,24 @@ export class Sim implements WorkerHost {
       droppedPerInterval: [],
       rxPerInterval: [],
     };
+    this.reflectOn = scn.traffic.respond === "reflect";
+    this.respSlot = scn.dataplane.frameSize;
+    const rs = this.reflectOn ? 64 : 0;
+    this.respBuf = new Uint8Array(rs * this.respSlot);
+    this.respLen = new Int32Array(rs);
+    this.respIf = new Int32Array(rs);
+    this.respCause = new Int32Array(rs);
+    this.respFree = new Int32Array(rs);
+    for (let s = rs - 1; s >= 0; s--) this.respFree[this.respFreeTop++] = s;
+    this.respScratch = new Uint8Array(this.reflectOn ? this.respSlot : 0);
+    // Only the TS worker's idleness is visible here; a factory's worker keeps every poll.
+    this.idleSkip = opts.idleSkip ?? opts.worker === undefined;
     this.bringUp();
     for (let i = 0; i < input.count; i++) this.q.push(input.tNs[i]!, EV_ARRIVAL, i, 0);
     scn.faults.forEach((f, i) => this.q.push(f.atNs, EV_FAULT_START, i, 0));
     this.q.push(0, EV_POLL_RX, 0, 0);
     if (scn.timing.seriesNs > 0) this.q.push(scn.timing.seriesNs, EV_SERIES, 0, 0);
+    if (scn.timing.timerNs > 0 && scn.timing.timerNs <= this.endNs) this.q.push(scn.timing.timerNs, EV_TIMER, 0, 0);
     this.q.push(this.endNs, EV_END, 0, 0);
   }
 
@@ -267,9 +313,17 @@ export class Sim implements WorkerHost {
       return false;
     }
     this.now = q.time;
+    if (this.idle) this.wake();
     switch (q.kind) {
       case EV_ARRIVAL:
         this.arrival(q.a);
+        break;
+      case EV_RESPOND:
+        this.respondArrival(q.a);
+        break;
+      case EV_TIMER:
+        this.worker.timers(this.now);
+        if (this.now + this.scn.timing.timerNs <= this.endNs) q.push(this.now + this.scn.timing.timerNs, EV_TIMER, 0, 0);
         break;
       case EV_POLL_RX: {
         const w = this.worker;
@@ -321,34 +375,109 @@ export class Sim implements WorkerHost {
 
   private pollTx(): void {
     const kicks = this.worker.pollTx(this.now);
-    const next = this.now + Math.max(this.scn.timing.pollNs, kicks * this.scn.timing.kickNs, 1);
+    const step = Math.max(this.scn.timing.pollNs, kicks * this.scn.timing.kickNs, 1);
+    if (kicks === 0 && this.idleSkip && this.worker.isIdle(this.now)) {
+      this.idle = true;
+      this.idleBase = this.now;
+      this.idleStep = step;
+      return;
+    }
+    const next = this.now + step;
     if (next <= this.endNs) this.q.push(next, EV_POLL_RX, 0, 0);
+  }
+
+  /**
+   * Leaves the idle fast path at the current event: the unskipped run polled at
+   * idleBase + j·idleStep (j ≥ 1); polls before now happened (uneventfully), the first at
+   * or after now is still pending — and was pushed before anything this event pushes.
+   */
+  private wake(): void {
+    this.idle = false;
+    const step = this.idleStep;
+    const k = Math.max(1, Math.ceil((this.now - this.idleBase) / step));
+    const skipped = k - 1;
+    if (skipped > 0) {
+      this.worker.skipIdle(skipped, this.idleBase + skipped * step);
+      this.idleSkipped += skipped;
+    }
+    const g = this.idleBase + k * step;
+    if (g <= this.endNs) this.q.push(g, EV_POLL_RX, 0, 0);
   }
 
   private arrival(i: number): void {
     const inp = this.input;
-    const iface = inp.iface[i]!;
-    const queue = inp.queue[i]!;
-    const off = inp.off[i]!;
-    const len = inp.len[i]!;
+    const id = this.tracker.newPacket(ORIGIN_INPUT, inp.captureIndex[i]!, -1, this.now, inp.iface[i]!, inp.queue[i]!);
+    this.ingress(inp.data, inp.off[i]!, inp.len[i]!, inp.iface[i]!, inp.queue[i]!, id);
+  }
+
+  /** A responder reply reaches its interface. */
+  private respondArrival(s: number): void {
+    const iface = this.respIf[s]!;
+    const off = s * this.respSlot;
+    const len = this.respLen[s]!;
+    const buf = this.respBuf;
+    const queue = rxQueueFor(buf, off, len, this.scn.interfaces[iface]!.queues);
+    const id = this.tracker.newPacket(ORIGIN_RESPONDER, -1, this.respCause[s]!, this.now, iface, queue);
+    this.ingress(buf, off, len, iface, queue, id);
+    // rcv copied the frame (copy mode) or the sinks copied what they keep: the slot is free.
+    this.respFree[this.respFreeTop++] = s;
+  }
+
+  /**
+   * The far host of `respond: "reflect"` (on whichever side the frame leaves; responder
+   * replies themselves are not answered) sees frame buf[off, off+len) of packet id, sent
+   * on iface and complete at wireEnd; its reply (if any) arrives respondNs later.
+   */
+  private respond(iface: number, buf: Uint8Array, off: number, len: number, id: number, wireEnd: number): void {
+    const n = reflect(buf, off, len, this.respScratch);
+    if (n <= 0) return;
+    if (this.respFreeTop === 0) this.growResp();
+    const s = this.respFree[--this.respFreeTop]!;
+    this.respBuf.set(this.respScratch.subarray(0, n), s * this.respSlot);
+    this.respLen[s] = n;
+    this.respIf[s] = iface;
+    this.respCause[s] = id;
+    this.q.push(Math.max(this.now, wireEnd + this.scn.timing.respondNs), EV_RESPOND, s, 0);
+  }
+
+  private growResp(): void {
+    const old = this.respLen.length;
+    const cap = Math.max(64, old * 2);
+    const buf = new Uint8Array(cap * this.respSlot);
+    buf.set(this.respBuf);
+    this.respBuf = buf;
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.respLen = grow(this.respLen);
+    this.respIf = grow(this.respIf);
+    this.respCause = grow(this.respCause);
+    this.respFree = new Int32Array(cap);
+    this.respFreeTop = 0;
+    for (let s = cap - 1; s >= old; s--) this.respFree[this.respFreeTop++] = s;
+  }
+
+  /** wire(in) → shim → XSKMAP redirect → xsk.rx for packet id (already created). */
+  private ingress(data: Uint8Array, off: number, len: number, iface: number, queue: number, id: number): void {
     const now = this.now;
     const tr = this.tracker;
-    const id = tr.newPacket(ORIGIN_INPUT, inp.captureIndex[i]!, -1, now, iface, queue);
     tr.armed[id] = this.maps.control.armed ? 1 : 0;
     const link = this.links[iface];
     if (link !== undefined && !link.up) {
       this.xskCounts.link_down++;
-      return this.dropAt(iface, id, inp.data, off, len, R.link_down);
+      return this.dropAt(iface, id, data, off, len, R.link_down);
     }
     const shim = this.shim;
-    const verdict = shim.run(inp.data, off, len, iface, queue, now);
+    const verdict = shim.run(data, off, len, iface, queue, now);
     tr.shimReason[id] = shim.reason;
     tr.slot[id] = shim.slot;
     if (verdict !== V_REDIRECT) {
       tr.verdict[id] = verdict;
       this.verdictCounts[verdict]!++;
-      if (verdict === V_PASS || verdict === V_FALLBACK) return this.kernelAt(iface, id, inp.data, off, len, shim.reason);
-      return this.dropAt(iface, id, inp.data, off, len, shim.reason !== 0 ? shim.reason : R.aborted);
+      if (verdict === V_PASS || verdict === V_FALLBACK) return this.kernelAt(iface, id, data, off, len, shim.reason);
+      return this.dropAt(iface, id, data, off, len, shim.reason !== 0 ? shim.reason : R.aborted);
     }
     const ifindex = this.scn.interfaces[iface]!.ifindex;
     const r = this.xskmap.redirect(shim.slot, XDP_PASS, ifindex, queue);
@@ -356,7 +485,7 @@ export class Sim implements WorkerHost {
       tr.verdict[id] = V_REDIRECT;
       this.verdictCounts[V_REDIRECT]!++;
       const sock = this.xskmap.target!;
-      const rc = rcv(sock, inp.data, off, len, shim.meta, 0, META_SIZE);
+      const rc = rcv(sock, data, off, len, shim.meta, 0, META_SIZE);
       if (rc === 0) {
         tr.xskRx[id] = XR_OK;
         this.xskCounts.ok++;
@@ -370,14 +499,14 @@ export class Sim implements WorkerHost {
       else if (rc === R.frame_too_small) this.xskCounts.frame_too_small++;
       else if (rc === R.redirect_err_unbound) this.xskCounts.redirect_err++;
       else this.xskCounts.fill_empty++;
-      return this.dropAt(iface, id, inp.data, off, len, rc);
+      return this.dropAt(iface, id, data, off, len, rc);
     }
     if (isRedirectError(r)) {
       tr.verdict[id] = V_REDIRECT;
       this.verdictCounts[V_REDIRECT]!++;
       tr.xskRx[id] = XR_REDIRECT_ERR;
       this.xskCounts.redirect_err++;
-      return this.dropAt(iface, id, inp.data, off, len, r);
+      return this.dropAt(iface, id, data, off, len, r);
     }
     // Empty slot: bpf_redirect_map returned its flags' action.
     if (r === XDP_PASS) {
@@ -385,12 +514,12 @@ export class Sim implements WorkerHost {
       this.verdictCounts[V_PASS]!++;
       tr.shimReason[id] = R.xskmap_empty;
       this.xskCounts.xskmap_empty++;
-      return this.kernelAt(iface, id, inp.data, off, len, R.xskmap_empty);
+      return this.kernelAt(iface, id, data, off, len, R.xskmap_empty);
     }
     tr.verdict[id] = r === XDP_ABORTED ? V_ABORTED : V_DROP;
     this.verdictCounts[tr.verdict[id]!]!++;
     this.xskCounts.aborted++;
-    return this.dropAt(iface, id, inp.data, off, len, R.aborted);
+    return this.dropAt(iface, id, data, off, len, R.aborted);
   }
 
   private dropAt(iface: number, id: number, buf: Uint8Array, off: number, len: number, reason: number): void {
@@ -421,6 +550,9 @@ export class Sim implements WorkerHost {
           this.sink.frameOut(iface, link.wireStart, data, link.addr, link.len, id);
           tr.txDone[id] = link.wireEnd;
           tr.finish(id, O_FORWARDED, 0);
+          // Before complete(): the frame is read while the device still owns it. A reply
+          // is never answered (UDP would echo back and forth for ever).
+          if (this.reflectOn && tr.origin[id] !== ORIGIN_RESPONDER) this.respond(iface, data, link.addr, link.len, id, link.wireEnd);
         }
       } else {
         this.linkCounts.dropped_link_down++;

@@ -41,6 +41,8 @@ export const TIMING_DEFAULTS: TimingCfg = {
   drainNs: 50_000_000,
   kickNs: 1000,
   reapEvery: 1,
+  respondNs: 10_000,
+  timerNs: 1_000_000,
 };
 
 export const SNAT_PORT_RANGE: [number, number] = [1024, 65535];

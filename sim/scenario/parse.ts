@@ -218,7 +218,7 @@ function parseInterfaces(c: Ctx, v: unknown): IfaceCfg[] {
 function parseTiming(c: Ctx, v: unknown, ifs: IfaceCfg[], ifRef: (v: unknown, p: string) => number): TimingCfg {
   const t: TimingCfg = { ...TIMING_DEFAULTS };
   if (v === undefined) return t;
-  const o = c.obj(v, "timing", ["linkBps", "pollNs", "perPacketNs", "seriesNs", "drainNs", "kickNs", "reapEvery"]);
+  const o = c.obj(v, "timing", ["linkBps", "pollNs", "perPacketNs", "seriesNs", "drainNs", "kickNs", "reapEvery", "respondNs", "timerNs"]);
   if (o.linkBps !== undefined) {
     const m = c.obj(o.linkBps, "timing.linkBps", ifs.map((i) => i.name));
     for (const [k, bps] of Object.entries(m)) {
@@ -227,11 +227,12 @@ function parseTiming(c: Ctx, v: unknown, ifs: IfaceCfg[], ifRef: (v: unknown, p:
       ifs[idx]!.linkBps = n;
     }
   }
-  for (const k of ["pollNs", "perPacketNs", "seriesNs", "drainNs", "kickNs"] as const) {
+  for (const k of ["pollNs", "perPacketNs", "seriesNs", "drainNs", "kickNs", "respondNs", "timerNs"] as const) {
     if (o[k] !== undefined) t[k] = c.duration(o[k], `timing.${k}`);
   }
   if (t.pollNs === 0) c.fail("timing.pollNs", "expected a poll interval > 0 ns, found 0");
   if (t.seriesNs === 0) c.fail("timing.seriesNs", "expected a series interval > 0 ns, found 0");
+  if (t.timerNs === 0) c.fail("timing.timerNs", "expected a session-timer period > 0 ns, found 0");
   if (o.reapEvery !== undefined) t.reapEvery = c.int(o.reapEvery, "timing.reapEvery", 1, 1_000_000);
   return t;
 }
@@ -516,9 +517,19 @@ function parseFaults(c: Ctx, v: unknown, ifRef: (v: unknown, p: string) => numbe
 }
 
 function parseTraffic(c: Ctx, v: unknown, dir: string, ifs: IfaceCfg[], ifRef: (v: unknown, p: string) => number): TrafficCfg {
-  const t: TrafficCfg = { pcap: null, iface: null, ifindex: new Map(), respond: "none", generator: null, macs: "capture" };
+  const t: TrafficCfg = { pcap: null, iface: null, ifindex: new Map(), respond: "none", csumPartial: new Uint8Array(ifs.length), generator: null, macs: "capture" };
   if (v === undefined) return t;
-  const o = c.obj(v, "traffic", ["pcap", "iface", "ifindex", "respond", "generator", "macs"]);
+  const o = c.obj(v, "traffic", ["pcap", "iface", "ifindex", "respond", "csumPartial", "generator", "macs"]);
+  if (o.csumPartial !== undefined) {
+    const P = "traffic.csumPartial";
+    if (o.csumPartial === "all") t.csumPartial.fill(1);
+    else if (o.csumPartial !== "none") {
+      if (!Array.isArray(o.csumPartial)) c.fail(P, `expected "none", "all" or a list of interface names, found ${JSON.stringify(o.csumPartial)}`);
+      (o.csumPartial as unknown[]).forEach((n, i) => {
+        t.csumPartial[ifRef(n, `${P}[${i}]`)] = 1;
+      });
+    }
+  }
   if (o.pcap !== undefined && o.pcap !== null) {
     const s = c.str(o.pcap, "traffic.pcap");
     if (s === "") c.fail("traffic.pcap", "expected a file path, found an empty string");

@@ -97,6 +97,8 @@ export interface TimingCfg {
   drainNs: number;
   kickNs: number; // cost of a sendto
   reapEvery: number;
+  respondNs: number; // delay of a responder reply after the request left the wire
+  timerNs: number; // period of the worker's session-timer pass
 }
 
 export type FaultKind =
@@ -224,6 +226,8 @@ export interface TrafficCfg {
   iface: number | null; // whole file on one iface
   ifindex: Map<number, number>; // capture ifindex → iface index (SLL/SLL2)
   respond: "none" | "reflect";
+  /** Ingress interfaces whose frames arrive CHECKSUM_PARTIAL (generic XDP; 1 = partial), by iface index. */
+  csumPartial: Uint8Array;
   generator: GeneratorCfg | null;
   macs: "capture" | "supply";
 }

@@ -7,6 +7,10 @@
 // It owns the userspace side of every frame: free TX lists, pending fill, the pending TX
 // queues (`pending_tx_local` owned copies, `pending_tx_prepared` frames in the egress
 // UMEM), and frames held for a neighbour. Bug switches of CATALOGUE B live here.
+// It also owns the dataplane's side effects the shim must see: session-steering keys are
+// published to the shim's map at the end of each pollRx and of each timer pass (`timers`,
+// which runs the session expiry), so a reply never arrives before its key is there
+// unless the reply beats the worker's poll.
 import type { Scenario } from "../scenario/types.js";
 import type { XskSocket } from "../xsk/socket.js";
 import { kick, wakeRx } from "../xsk/socket.js";
@@ -15,6 +19,8 @@ import { LINKTYPE_ETHERNET } from "../packet/linktypes.js";
 import { formatIp } from "../packet/addr.js";
 import { Dataplane, DP_DROP, DP_FORWARD, DP_HOLD, DP_ICMP_ERROR, DP_KERNEL } from "../dataplane/dataplane.js";
 import { R } from "../reasons.js";
+import { STEER_ADD } from "../dataplane/session.js";
+import { SESSION_KEY_LEN } from "../xdp/maps.js";
 import type { ShimMaps } from "../xdp/shim.js";
 import { META_MAGIC, META_SIZE, META_VERSION, MO_CFGGEN, MO_DPORT, MO_DST, MO_FIBGEN, MO_MAGIC, MO_SPORT, MO_SRC, MO_VERSION, MO_PROTO, rd16, rd32 } from "../xdp/abi.js";
 import { O_DROPPED, O_TO_KERNEL, ORIGIN_GENERATED, TXQ_INPLACE, TXQ_LOCAL, TXQ_PREPARED } from "../trace/record.js";
@@ -121,6 +127,10 @@ export class Worker {
     prepared_copies: 0,
     inplace: 0,
     reserve_failed: 0,
+    steer_added: 0,
+    steer_removed: 0,
+    steer_refused: 0,
+    sessions_expired: 0,
   };
 
   private readonly batch: number;
@@ -131,6 +141,9 @@ export class Worker {
   private readonly copyMode: boolean;
   private readonly txBatch: number;
   private readonly tmpNexthop = new Uint8Array(16);
+  private readonly steerBuf = new Uint8Array(SESSION_KEY_LEN);
+  /** Per ingress interface: frames arrive CHECKSUM_PARTIAL (traffic.csumPartial). */
+  private readonly csumPartialIf: Uint8Array;
 
   constructor(
     readonly scn: Scenario,
@@ -147,6 +160,7 @@ export class Worker {
     this.bug = scn.bugs;
     this.copyMode = d.driver !== "zerocopy";
     this.txBatch = Math.max(d.batch, d.txBudget);
+    this.csumPartialIf = scn.traffic.csumPartial ?? new Uint8Array(scn.interfaces.length);
     let maxQ = 1;
     for (const ifc of scn.interfaces) maxQ = Math.max(maxQ, ifc.queues);
     this.maxQueues = maxQ;
@@ -233,7 +247,68 @@ export class Worker {
       rx.release(n);
       this.c.rx += n;
     }
+    this.publishSteering();
     return work;
+  }
+
+  /**
+   * The session-timer pass (every timing.timerNs, its own event so that it does not
+   * depend on when the worker polls): expire at most 4096 rows, then publish the
+   * removed keys. Returns the number of sessions removed.
+   */
+  timers(now: number): number {
+    const n = this.dp.expireSessions(now, 4096);
+    this.c.sessions_expired += n;
+    this.publishSteering();
+    return n;
+  }
+
+  /** Applies the dataplane's steering log to the shim's session map and clears it. */
+  publishSteering(): void {
+    const s = this.dp.nat.sessions;
+    const n = s.steerCount;
+    if (n === 0) return;
+    const m = this.maps.sessions;
+    const k = this.steerBuf;
+    for (let i = 0; i < n; i++) {
+      s.steerKey(i, k);
+      if (s.steerOp(i) === STEER_ADD) {
+        if (m.addKey(k)) this.c.steer_added++;
+        else this.c.steer_refused++;
+      } else if (m.removeKey(k)) this.c.steer_removed++;
+    }
+    s.steerClear();
+  }
+
+  /**
+   * True when a poll now would change nothing but the poll count, the cycle and the
+   * heartbeat: every live binding's RX, TX and completion rings empty, no pending fill,
+   * TX, local copies or held packets, no zero-copy RX wakeup wanted, not paused. The
+   * simulation loop may then leave polls unscheduled (sim/run.ts, idle fast path).
+   */
+  isIdle(now: number): boolean {
+    if (this.localCount !== 0 || this.preparedTotal !== 0 || this.heldCount !== 0 || now < this.pausedUntil) return false;
+    if (!this.bug.unboundedPendingTx && this.maxPendingTx <= 0) return false;
+    if (this.dp.nat.sessions.steerCount !== 0) return false;
+    for (const b of this.bindings) {
+      if (!b.live) continue;
+      const s = b.sock;
+      if (b.pendingFillCount !== 0 || b.prepCount !== 0) return false;
+      if (s.rxRing.producer !== s.rxRing.consumer || s.txRing.producer !== s.txRing.consumer || s.compRing.producer !== s.compRing.consumer) return false;
+      if (s.txInFlight !== 0) return false;
+      if (!this.copyMode && (s.fillRing.flags & 1) !== 0) return false;
+    }
+    return true;
+  }
+
+  /** Accounts `n` idle polls that were not run, the last at lastNs (see isIdle). */
+  skipIdle(n: number, lastNs: number): void {
+    if (n <= 0) return;
+    this.c.polls += n;
+    this.cycle += n;
+    this.maps.control.heartbeatNs = lastNs;
+    this.configGen = this.maps.control.configGen;
+    this.fibGen = this.maps.control.fibGen;
   }
 
   /** Phase 2: fill submission, RX wake, TX ring and kick. Returns the number of kicks. */
@@ -406,6 +481,9 @@ export class Worker {
     if (!same) return this.dropPkt(b, f, data, addr, len, id, R.meta_tuple_mismatch, now, true);
 
     const dp = this.dp;
+    // Generic XDP hands the skb's checksum state over with the frame; the model keys it
+    // on the ingress interface (traffic.csumPartial).
+    dp.nat.csumPartial = this.csumPartialIf[b.iface] === 1;
     const act = dp.process(data, addr, len, v, b.iface, now);
     if (this.tracker.wantPath && id >= 0) {
       const d = dp.describeLast();

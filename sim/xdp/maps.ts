@@ -145,6 +145,59 @@ export class SessionSteeringMap {
     return true;
   }
 
+  /** Adds or removes a key already in the shim's 37-byte layout (the worker's publish path). */
+  addKey(key: Uint8Array): boolean {
+    this.scratch.set(key.subarray(0, SESSION_KEY_LEN));
+    const i = this.find(true);
+    if (i < 0) return false;
+    if (this.used[i] === 1) return true;
+    if (this.count * 2 >= this.capacity) {
+      this.overflows++;
+      return false;
+    }
+    this.used[i] = 1;
+    this.keys.set(this.scratch, i * SESSION_KEY_LEN);
+    this.count++;
+    return true;
+  }
+
+  /** Removes a key (37-byte layout); false when absent. Like bpf_map_delete_elem. */
+  removeKey(key: Uint8Array): boolean {
+    this.scratch.set(key.subarray(0, SESSION_KEY_LEN));
+    return this.removeScratch();
+  }
+
+  remove(proto: number, buf: Uint8Array, srcOff: number, dstOff: number, addrLen: number, sport: number, dport: number): boolean {
+    this.fill(proto, buf, srcOff, dstOff, addrLen, sport, dport);
+    return this.removeScratch();
+  }
+
+  private removeScratch(): boolean {
+    if (this.count === 0) return false;
+    let i = this.find(false);
+    if (i < 0) return false;
+    // Backward-shift deletion: later entries of the probe run move into the hole, so no
+    // lookup ever stops early at it and no tombstones accumulate.
+    const mask = this.capacity - 1;
+    const L = SESSION_KEY_LEN;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (this.used[j] === 0) break;
+      this.scratch.set(this.keys.subarray(j * L, j * L + L));
+      const home = this.hash() & mask;
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (stays) continue;
+      this.keys.copyWithin(i * L, j * L, j * L + L);
+      i = j;
+    }
+    this.used[i] = 0;
+    this.keys.fill(0, i * L, i * L + L);
+    this.count--;
+    return true;
+  }
+
   clear(): void {
     this.used.fill(0);
     this.count = 0;

@@ -119,7 +119,7 @@ export class Shim {
     if (this.maps.local.has(buf, v.dstOff, v.addrLen)) {
       flags |= META_F_LOCAL_DST;
       const hit = !this.ignoreSessionMap && this.maps.sessions.has(v.ipProto, buf, v.srcOff, v.dstOff, v.addrLen, sport, dport);
-      if (hit) flags |= META_F_SESSION_HIT;
+      if (hit || (!this.ignoreSessionMap && this.quotesSteeredFlow(buf))) flags |= META_F_SESSION_HIT;
       else if (!this.dnatMatches(buf, iface, v, dport)) return this.set(V_PASS, R.local_delivery);
     }
     const b = this.maps.bindings;
@@ -142,6 +142,24 @@ export class Shim {
     this.verdict = verdict;
     this.reason = reason;
     return verdict;
+  }
+
+  /**
+   * An ICMP/ICMPv6 error to a router address whose quoted packet, swapped, is a published
+   * steering key: the error is about a packet the worker translated (traceroute through
+   * SNAT), so the worker must see it to translate it back. Quoted ICMP echo keeps its
+   * identifier as the source port both ways, like the session keys.
+   */
+  private quotesSteeredFlow(buf: Uint8Array): boolean {
+    const v = this.view;
+    const t = v.icmpType;
+    const err = v.ipProto === 1 ? t === 3 || t === 4 || t === 5 || t === 11 || t === 12 : v.ipProto === 58 ? t >= 1 && t <= 4 : false;
+    const q = v.inner;
+    if (!err || q === null || q.ipVersion !== v.ipVersion || this.maps.sessions.count === 0) return false;
+    const echo = q.icmpId >= 0;
+    const qs = q.srcPort >= 0 ? q.srcPort : echo ? q.icmpId : 0;
+    const qd = q.dstPort >= 0 ? q.dstPort : 0;
+    return this.maps.sessions.has(q.ipProto, buf, q.dstOff, q.srcOff, q.addrLen, echo ? qs : qd, echo ? 0 : qs);
   }
 
   private dnatMatches(buf: Uint8Array, iface: number, v: PacketView, dport: number): boolean {

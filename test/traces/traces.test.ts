@@ -38,12 +38,17 @@ function variant(rel: string, edit: (s: Scn) => void): string {
 }
 
 const cases = caseDirs();
-// Section cases of CATALOGUE A, B, E: traces/<section>/<switch>[-healthy].
-const switchCases = cases.filter((c) => /^[ABE]\//.test(c));
+// Section cases of CATALOGUE A, B, C, D, D′ (traces/Dprime), E: traces/<section>/<switch>[-healthy].
+const switchCases = cases.filter((c) => /^(A|B|C|D|Dprime|E)\//.test(c));
 
 describe("traces/: every case passes `xdplab check`", () => {
   it("finds the A, B and E cases", () => {
-    expect(switchCases.length).toBeGreaterThanOrEqual(37);
+    expect(switchCases.filter((c) => /^[ABE]\//.test(c)).length).toBeGreaterThanOrEqual(37);
+  });
+  it("finds the C, D and D′ cases, each switch with its healthy twin", () => {
+    const cd = switchCases.filter((c) => /^(C|D|Dprime)\//.test(c));
+    expect(cd.length).toBeGreaterThanOrEqual(28);
+    for (const c of cd) if (!c.endsWith("-healthy")) expect(cd).toContain(`${c}-healthy`);
   });
   it.each(cases)("%s", (rel) => {
     const r = xdplab(["check", path.join(TRACES, rel)]);
