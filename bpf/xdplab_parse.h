@@ -3,9 +3,9 @@
  * before every read, filling the view and returning the next protocol (>= 0) or a
  * negated XDPLAB_PE_* code. It mirrors sim/packet/parse.ts function by function, same
  * names, same order of checks, same error codes, for the Ethernet link type the shim
- * sees. Not mirrored: the quoted packet inside ICMP errors (the worker parses it; the
- * shim's verdict does not depend on it), SLL link types, routing-header final
- * destinations.
+ * sees. The packet quoted by an ICMP error is parsed on demand by parse_quoted() (the
+ * model's parseQuoted), only as far as session steering needs: addresses, protocol,
+ * ports or echo id. Not mirrored: SLL link types, routing-header final destinations.
  *
  * Bounds are kept as offsets: cur->end is the model's logical end (narrowed to the IP
  * total length) and every read is also checked against data_end for the verifier. */
@@ -376,6 +376,63 @@ static __always_inline int parse_l4(struct hdr_cursor *cur, struct xdplab_view *
 		return parse_icmp6hdr(cur, v);
 	v->l4_off = cur->pos;
 	v->payload_off = cur->pos;
+	return 0;
+}
+
+/* ICMPv4 errors that quote the offending packet (unreachable, source quench, redirect,
+ * time exceeded, parameter problem) and their ICMPv6 counterparts (types 1-4). */
+static __always_inline int icmp_is_error(__u32 version, __u32 t)
+{
+	if (version == 4)
+		return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+	return t >= 1 && t <= 4;
+}
+
+/* The packet quoted by an ICMP error, from cur->pos to cur->end (the outer IP end), as
+ * the model's parseQuoted: the IP header of the outer packet's version must be complete
+ * (a cut-off or malformed IPv6 extension header still counts, with no ports; running
+ * past the limit of 8 does not); of L4, 8 bytes give the ports or the echo id. q keeps
+ * ip_proto, src_off/dst_off/addr_len, src_port/dst_port, icmp_id. Returns 0 when the
+ * quote is usable, else a negated XDPLAB_PE_* code. */
+static __always_inline int parse_quoted(struct hdr_cursor *cur, struct xdplab_view *q, __u32 version)
+{
+	__u32 p;
+	__u8 *h;
+	int proto;
+
+	view_reset(q);
+	if (version == 4) {
+		proto = parse_iphdr(cur, q);
+		if (proto < 0)
+			return proto;
+		if (q->frag_offset != 0)
+			return 0;
+	} else {
+		proto = parse_ip6hdr(cur, q);
+		if (proto < 0)
+			return proto;
+		proto = parse_ip6_ext(cur, q, proto);
+		if (proto == -XDPLAB_PE_TRUNC_IP6_EXT || proto == -XDPLAB_PE_BAD_IP6_EXT)
+			return 0;
+		if (proto < 0)
+			return proto;
+		if (q->frag_offset > 0)
+			return 0;
+	}
+	p = cur->pos;
+	h = cur_bytes(cur, p, 8);
+	if (!h)
+		return 0;
+	if (proto == XDPLAB_IPPROTO_TCP || proto == XDPLAB_IPPROTO_UDP) {
+		q->src_port = be16at(h);
+		q->dst_port = be16at(h + 2);
+	} else if (proto == XDPLAB_IPPROTO_ICMP && version == 4) {
+		if (icmp4_has_id(h[0]))
+			q->icmp_id = be16at(h + 4);
+	} else if (proto == XDPLAB_IPPROTO_ICMPV6 && version == 6) {
+		if (h[0] == 128 || h[0] == 129)
+			q->icmp_id = be16at(h + 4);
+	}
 	return 0;
 }
 

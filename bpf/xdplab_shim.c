@@ -4,7 +4,7 @@
  * code counted per CPU and reported in a ring buffer event, and the metadata block
  * (xdplab_abi.h) written in front of a redirected frame. The order of checks is the
  * model's (sim/xdp/shim.ts): parse → not IP → control (armed, ABI, heartbeat) → local
- * destination (session map / DNAT) → binding (present, ready, strict) →
+ * destination (session map, or an ICMP error quoting a steered flow / DNAT) → binding (present, ready, strict) →
  * bpf_redirect_map(XDP_PASS). ctrl.tx_mode replaces all of it with XDP_TX or a devmap
  * redirect, for the veth "peer without XDP program" demonstration. */
 #include <linux/bpf.h>
@@ -120,6 +120,48 @@ static __always_inline int session_hit(struct hdr_cursor *cur, const struct xdpl
 		return 0;
 	k.src_port = bpf_htons(sport);
 	k.dst_port = bpf_htons(dport);
+	return bpf_map_lookup_elem(&sessions, &k) != NULL;
+}
+
+/* An ICMP/ICMPv6 error whose quoted packet, source and destination swapped, is a
+ * steering key: the error is about a packet the worker translated (traceroute through
+ * SNAT), and the worker must see it to translate it back. A quoted echo keeps its id
+ * as the source port (destination port 0), like the session keys. l4_off is the outer
+ * ICMP header, which the parser has already found complete (8 bytes); the quote runs
+ * from behind it to ip_end, the outer IP end. A global function: the verifier checks
+ * this second header walk once, not once per outer parse path. */
+__noinline int quote_steered(struct xdp_md *ctx, __u32 l4_off, __u32 ip_end, __u32 version)
+{
+	struct xdplab_session_key k = {};
+	struct hdr_cursor cur;
+	struct xdplab_view q;
+	__u32 qs, qd;
+	__u8 *h;
+
+	if (version != 4 && version != 6)
+		return 0;
+	cur.data = (void *)(long)ctx->data;
+	cur.data_end = (void *)(long)ctx->data_end;
+	cur.pos = 0;
+	cur.end = ip_end;
+	h = cur_bytes(&cur, l4_off, 8);
+	if (!h || !icmp_is_error(version, h[0]))
+		return 0;
+	cur.pos = l4_off + 8;
+	if (parse_quoted(&cur, &q, version))
+		return 0;
+	k.proto = q.ip_proto;
+	if (copy_addr(&cur, q.dst_off, q.addr_len, k.src) || copy_addr(&cur, q.src_off, q.addr_len, k.dst))
+		return 0;
+	qs = q.src_port >= 0 ? q.src_port : q.icmp_id >= 0 ? q.icmp_id : 0;
+	qd = q.dst_port >= 0 ? q.dst_port : 0;
+	if (q.icmp_id >= 0) {
+		k.src_port = bpf_htons(qs);
+		k.dst_port = 0;
+	} else {
+		k.src_port = bpf_htons(qd);
+		k.dst_port = bpf_htons(qs);
+	}
 	return bpf_map_lookup_elem(&sessions, &k) != NULL;
 }
 
@@ -282,7 +324,10 @@ int xdplab_shim(struct xdp_md *ctx)
 	dport = v.dst_port >= 0 ? v.dst_port : 0;
 	if (is_local(&cur, &v)) {
 		flags |= XDPLAB_META_F_LOCAL_DST;
-		if (!(c->bugs & XDPLAB_BUG_IGNORE_SESSION_MAP) && session_hit(&cur, &v, sport, dport)) {
+		if (!(c->bugs & XDPLAB_BUG_IGNORE_SESSION_MAP) &&
+		    (session_hit(&cur, &v, sport, dport) ||
+		     (v.ip_proto == (v.ip_version == 4 ? XDPLAB_IPPROTO_ICMP : XDPLAB_IPPROTO_ICMPV6) && v.l4_off >= 0 &&
+		      quote_steered(ctx, v.l4_off, v.ip_end, v.ip_version)))) {
 			flags |= XDPLAB_META_F_SESSION_HIT;
 		} else if (!dnat_matches(ctx, &cur, &v, dport)) {
 			finish(ctx, &id, &v, XDPLAB_V_PASS, XDPLAB_R_LOCAL_DELIVERY, flags, (__u32)-1);

@@ -533,17 +533,19 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
       // with packet types 0 (host) and 4 (outgoing).
       const rd = CaptureReader.open(pcap);
       const kinds: number[] = [];
+      const incoming: string[] = [];
       const outgoing: string[][] = [[], []];
       while (rd.next()) {
         expect(rd.linkType).toBe(276);
         const pt = rd.data[rd.offset + 10] ?? -1;
         kinds.push(pt);
         const ifi = ((rd.data[rd.offset + 4] ?? 0) << 24) | ((rd.data[rd.offset + 5] ?? 0) << 16) | ((rd.data[rd.offset + 6] ?? 0) << 8) | (rd.data[rd.offset + 7] ?? 0);
+        if (pt !== 4) incoming.push(`${pt} ${hex(rd.data.subarray(rd.offset, rd.offset + rd.caplen))}`);
         if (pt === 4) outgoing[ifindex.get(ifi) ?? -1]?.push(hex(rd.data.subarray(rd.offset + 20, rd.offset + rd.caplen)));
       }
       rd.close();
       const forwarded = res.frames.length;
-      expect(kinds.filter((k) => k === 0).length).toBe(inputs.length);
+      expect(kinds.filter((k) => k === 0).length, incoming.join("\n")).toBe(inputs.length);
       expect(kinds.filter((k) => k === 4).length).toBe(forwarded);
       const scn = parseScenario({ ...scenarioObject(), traffic: { pcap, ifindex: Object.fromEntries([...ifindex].map(([k, v]) => [String(k), base.interfaces[v]!.name])) } }, path.join(dir, "scenario.json"), dir);
       const { input, info } = loadInput(scn);
