@@ -52,7 +52,7 @@ describe("defaults", () => {
     expect(s.dataplane.armed).toBe(true);
     expect(s.dataplane.driver).toBe("veth");
     expect(s.dataplane.bindMode).toBe("copy");
-    expect(s.timing).toEqual({ pollNs: 2000, perPacketNs: 150, seriesNs: 1_000_000, drainNs: 50_000_000, kickNs: 1000, reapEvery: 1 });
+    expect(s.timing).toEqual({ pollNs: 2000, perPacketNs: 150, seriesNs: 1_000_000, drainNs: 50_000_000, kickNs: 1000, reapEvery: 1, respondNs: 10_000, timerNs: 1_000_000 });
     expect(s.defaultPolicy).toBe("permit");
     expect(s.policy).toEqual([]);
     expect(s.faults).toEqual([]);
