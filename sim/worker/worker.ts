@@ -26,6 +26,9 @@ import { META_MAGIC, META_SIZE, META_VERSION, MO_CFGGEN, MO_DPORT, MO_DST, MO_FI
 import { O_DROPPED, O_TO_KERNEL, ORIGIN_GENERATED, TXQ_INPLACE, TXQ_LOCAL, TXQ_PREPARED } from "../trace/record.js";
 import type { PathTracker } from "../trace/record.js";
 
+/** Session rows scanned per timer pass. */
+export const TIMER_SCAN_ROWS = 4096;
+
 /** One (iface, queue) binding: its socket and the worker's per-UMEM frame lists. */
 export class Binding {
   sock!: XskSocket;
@@ -257,10 +260,20 @@ export class Worker {
    * removed keys. Returns the number of sessions removed.
    */
   timers(now: number): number {
-    const n = this.dp.expireSessions(now, 4096);
+    const n = this.dp.expireSessions(now, TIMER_SCAN_ROWS);
     this.c.sessions_expired += n;
     this.publishSteering();
     return n;
+  }
+
+  /** Accounts `n` timer passes that were not run because they could remove nothing (sim/run.ts). */
+  skipTimers(n: number): void {
+    this.dp.nat.sessions.skipExpire(n, TIMER_SCAN_ROWS);
+  }
+
+  /** No session can expire before this time (Infinity without sessions). */
+  nextExpiryLow(): number {
+    return this.dp.nat.sessions.nextExpiryLow();
   }
 
   /** Applies the dataplane's steering log to the shim's session map and clears it. */
@@ -523,6 +536,8 @@ export class Worker {
       case DP_ICMP_ERROR: {
         this.dropPkt(b, f, data, addr, len, id, dp.reason, now, true);
         const gid = this.tracker.newPacket(ORIGIN_GENERATED, -1, id, now, b.iface, b.queue);
+        // The router's own error was routed by the dataplane: its record names the egress.
+        if (this.tracker.wantPath) this.tracker.setExtras(gid, { fib: { egress: this.scn.interfaces[dp.genEgressIf]!.name, nexthop: null } });
         this.c.icmp_generated++;
         this.enqueueCopy(dp.genBuf, 0, dp.genLen, gid, dp.genEgressIf, b.queue, now);
         return;
