@@ -29,3 +29,10 @@ describe("docs/reasons.md", () => {
     expect(readFileSync(path.join(ROOT, "docs", "reasons.md"), "utf8")).toBe(reasonsMarkdown());
   });
 });
+
+describe("docs/failure-classes.md", () => {
+  it("is what the traces/ cases show now (regenerate with node dist/scripts/gen-bugs-doc.js)", async () => {
+    const { failureClassesMarkdown } = await import("../../scripts/gen-bugs-doc.js");
+    expect(readFileSync(path.join(ROOT, "docs", "failure-classes.md"), "utf8")).toBe(failureClassesMarkdown());
+  });
+});
