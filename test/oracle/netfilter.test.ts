@@ -3,18 +3,21 @@
 // the scenario (LinuxRouterLab.openNetfilter: masquerade, snat to a pool with a port
 // range, dnat to addr:port, `ct state invalid drop` in forward). Every frame each
 // interface emits must be identical — MACs, TTL/hop limit, translated addresses and
-// ports, ICMP echo ids, quoted headers of ICMP errors, every checksum. Nothing is masked:
-// no case makes the router generate an ICMP error of its own (the errors here come from
-// a "far router" on the wan side and are forwarded).
+// ports, ICMP echo ids, quoted headers of ICMP errors, every checksum. The far router's
+// ICMP errors are sent from the wan side quoting the translated packet, so they are
+// forwarded (and compared) unmasked.
 //
 // The source ports of the byte-compared flows never collide, so Linux keeps them and the
 // model must too (docs/nat.md). Collisions (Linux: random port, model: seeded) are
-// checked for uniqueness and reachability of the reply, separately on each side.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// checked for uniqueness and reachability of the reply, separately on each side. Errors
+// the router generates itself are compared with its IPv4 ID / flow label masked. Inputs
+// on which the model differs from Linux by design are pinned on both sides in
+// "documented divergences" (docs/nat.md); one known model bug is an `it.fails`.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LinuxRouterLab } from "../../live/linuxRouter.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LinuxRouterLab, isLinkNoise } from "../../live/linuxRouter.js";
 import type { LinuxRouterResult } from "../../live/linuxRouter.js";
 import { dutIfindexes, nftRuleset, startAnyCapture } from "../../live/netfilter.js";
 import { parseScenario } from "../../sim/scenario/parse.js";
@@ -47,7 +50,7 @@ function scenarioObject(): Record<string, unknown> {
     seed: 7,
     interfaces: [
       { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24", "2001:2:0:1::1/64"], mtu: 1500 },
-      { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1500 },
+      { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1400 },
     ],
     neighbors: [
       { ip: "198.18.1.10", mac: H10_MAC, iface: "lan" },
@@ -124,7 +127,7 @@ class Tcp {
       { tcp: { sport: this.inside[1], dport: this.remote[1], seq: this.iseq, ack, flags, window: 29200 }, payload: payload(data, this.iseq & 0xff) },
     );
     this.iseq = (this.iseq + data + (flags.includes("S") || flags.includes("F") ? 1 : 0)) >>> 0;
-    return { what: `v${this.v} TCP ${this.inside[1]}→${this.remote[1]} ${what} (lan)`, iface: LAN, spec, out: flags.includes("R") && flags === "R" ? [WAN] : [WAN] };
+    return { what: `v${this.v} TCP ${this.inside[1]}→${this.remote[1]} ${what} (lan)`, iface: LAN, spec, out: [WAN] };
   }
   /** A segment from the remote host (wan), to the translated/DNAT address. */
   out(flags: string, data = 0, what = flags): Case {
@@ -138,9 +141,9 @@ class Tcp {
   }
 }
 
-/** The translated packet as the far router saw it (TTL/hop limit 1), for its ICMP error. */
-function farQuote(spec: FrameSpec, src: string, sport: number, tcpHeaderBytes?: number): Uint8Array {
-  const q: FrameSpec = { ...spec, ip: { ...spec.ip, src, ttl: 1 } };
+/** The translated packet as the far router saw it (TTL/hop limit 1 unless given), for its ICMP error. */
+function farQuote(spec: FrameSpec, src: string, sport: number, tcpHeaderBytes?: number, ttl = 1): Uint8Array {
+  const q: FrameSpec = { ...spec, ip: { ...spec.ip, src, ttl } };
   if (q.udp !== undefined) q.udp = { ...q.udp, sport };
   if (q.tcp !== undefined) q.tcp = { ...q.tcp, sport };
   const pkt = buildIpPacket(q);
@@ -264,7 +267,50 @@ function edgeCases(): Case[] {
     out: [WAN],
     spec: fromLan({ version: 6, src: "2001:2:0:1::11", dst: "2001:2:0:5::5" }, { icmp: { type: 128, code: 0, id: 0x3333, seq: 1 }, payload: payload(8, 22) }),
   });
+  // ICMP traceroute through SNAT: the far router's error quotes the echo request, whose
+  // identifier plays the port.
+  const ping = fromLan({ version: 4, src: "198.18.1.11", dst: "198.19.5.20", id: 0xa06, ttl: 2 }, { icmp: { type: 8, code: 0, id: 0x4444, seq: 3 }, payload: payload(32, 24) });
+  cases.push({ what: "v4 echo request TTL 2 from a second host (lan)", iface: LAN, out: [WAN], spec: ping });
+  cases.push({ what: "v4 time exceeded quoting the SNATed echo request (wan)", iface: WAN, out: [LAN], spec: fromWan({ version: 4, src: "198.19.2.2", dst: SNAT4, id: 0xa07 }, { icmp: { type: 11, code: 0, quote: farQuote({ ...ping, ip: { ...ping.ip, ttl: 1 } }, SNAT4, 0) } }) });
+  const ping6 = fromLan({ version: 6, src: "2001:2:0:1::11", dst: "2001:2:0:5::20", ttl: 2 }, { icmp: { type: 128, code: 0, id: 0x5555, seq: 4 }, payload: payload(32, 25) });
+  cases.push({ what: "v6 echo request hop limit 2 (lan)", iface: LAN, out: [WAN], spec: ping6 });
+  cases.push({ what: "v6 time exceeded quoting the NAT66 echo request (wan)", iface: WAN, out: [LAN], spec: fromWan({ version: 6, src: "2001:2:0:2::2", dst: SNAT6 }, { icmp: { type: 3, code: 0, quote: farQuote(ping6, SNAT6, 0) } }) });
+  // The far host's own port unreachable about the SNATed UDP request.
+  const req = fromLan({ version: 4, src: "198.18.1.10", dst: "198.19.5.21", id: 0xa08 }, { udp: { sport: 5403, dport: 9999 }, payload: payload(12, 26) });
+  cases.push({ what: "v4 UDP to a closed port (lan)", iface: LAN, out: [WAN], spec: req });
+  cases.push({ what: "v4 port unreachable from the far host (wan)", iface: WAN, out: [LAN], spec: fromWan({ version: 4, src: "198.19.5.21", dst: SNAT4, id: 0xa09 }, { icmp: { type: 3, code: 3, quote: farQuote(req, SNAT4, 5403, undefined, 62) } }) });
   cases.push({ what: "v4 UDP to a destination the policy denies → dropped", iface: LAN, out: [], spec: fromLan({ version: 4, src: "198.18.1.10", dst: "198.19.5.66", id: 0xa05 }, { udp: { sport: 5402, dport: 53 }, payload: payload(20, 23) }) });
+  return cases;
+}
+
+/**
+ * ICMP errors the router itself generates for NATed flows (compared with the router's
+ * own IPv4 ID / IPv6 flow label masked, as in linux-router.test.ts): Linux builds them in
+ * the forward path and NATs them at POSTROUTING as related to the connection.
+ */
+function routerErrorCases(): Case[] {
+  const cases: Case[] = [];
+  const t = new Tcp(4, ["198.18.1.10", 40501], ["198.19.5.5", 443], [SNAT4, 40501], 500, 600);
+  cases.push(t.in("S", 0, "SYN"), t.out("SA", 0, "SYN-ACK"), t.in("A", 0, "ACK"));
+  const late = t.in("PA", 30, "data TTL 1 → time exceeded to lan, quote untranslated (SNAT comes after routing)");
+  late.spec.ip.ttl = 1;
+  late.out = [LAN];
+  cases.push(late);
+  const back = t.out("PA", 40, "reply TTL 1 → time exceeded to wan, quote back to the translated destination");
+  back.spec.ip.ttl = 1;
+  back.out = [WAN];
+  cases.push(back);
+  const big = t.in("PA", 1420, "data over the wan MTU (DF) → fragmentation needed to lan");
+  big.out = [LAN];
+  cases.push(big);
+  const v6 = new Tcp(6, ["2001:2:0:1::10", 40502], ["2001:2:0:5::5", 443], [SNAT6, 40502], 700, 800);
+  cases.push(v6.in("S", 0, "SYN"), v6.out("SA", 0, "SYN-ACK"));
+  const back6 = v6.in("A", 0, "ACK");
+  cases.push(back6);
+  const r6 = v6.out("PA", 40, "reply hop limit 1 → time exceeded to wan, quote back to the translated destination");
+  r6.spec.ip.ttl = 1;
+  r6.out = [WAN];
+  cases.push(r6);
   return cases;
 }
 
@@ -340,9 +386,33 @@ function runModel(scn: Scenario, frames: ReadonlyArray<{ iface: number; frame: U
 }
 
 const hex = (f: Uint8Array): string => Buffer.from(f).toString("hex");
+const plainHex = hex;
+
+/** Hex with the router's own choices in ICMP errors it generates masked: the IPv4 ID (the
+ *  header checksum recomputed after, so it is still compared) and the IPv6 flow label. */
+function maskedHex(frame: Uint8Array): string {
+  const f = Uint8Array.from(frame);
+  const type = ((f[12] ?? 0) << 8) | (f[13] ?? 0);
+  if (type === 0x0800 && f[14 + 9] === 1 && [3, 11, 12].includes(f[14 + (((f[14] ?? 0) & 15) * 4)] ?? 0)) {
+    const ihl = ((f[14] ?? 0) & 15) * 4;
+    f[18] = 0;
+    f[19] = 0;
+    let sum = 0;
+    for (let i = 0; i < ihl; i += 2) if (i !== 10) sum += ((f[14 + i] ?? 0) << 8) | (f[15 + i] ?? 0);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    f[24] = (~sum >> 8) & 0xff;
+    f[25] = ~sum & 0xff;
+  } else if (type === 0x86dd && f[14 + 6] === 58 && (f[14 + 40] ?? 255) < 128) {
+    f[15] = (f[15] ?? 0) & 0xf0;
+    f[16] = 0;
+    f[17] = 0;
+  }
+  return Buffer.from(f).toString("hex");
+}
 
 /** Per interface, every position where the model's frame differs from Linux's. */
-function diff(scn: Scenario, linux: LinuxRouterResult, model: Uint8Array[][], label: (input: number | null) => string): string {
+function diff(scn: Scenario, linux: LinuxRouterResult, model: Uint8Array[][], label: (input: number | null) => string, mask = false): string {
+  const hex = mask ? maskedHex : plainHex;
   const out: string[] = [];
   for (let ifc = 0; ifc < scn.interfaces.length; ifc++) {
     const l = linux.byIface[ifc] ?? [];
@@ -385,7 +455,7 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
   beforeAll(() => buildPktio());
   const linuxRuns = new Map<string, { cases: Case[]; inputs: Array<{ iface: number; frame: Uint8Array }>; res: LinuxRouterResult }>();
 
-  for (const [name, make] of [["IPv4", v4Cases], ["IPv6", v6Cases], ["checksum and quote edges, policy", edgeCases]] as const) {
+  for (const [name, make, mask] of [["IPv4", v4Cases, false], ["IPv6", v6Cases, false], ["checksum and quote edges, policy", edgeCases, false], ["errors the router generates", routerErrorCases, true]] as const) {
     it(`${name}: SNAT/DNAT/ICMP errors — same frames out of the same interfaces, in the same order`, async () => {
       const scn = scenario();
       const cases = make();
@@ -410,7 +480,7 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
       for (const a of srcs) expect([SNAT4, POOL, "20010002000000020000000000000001"]).toContain(a);
       linuxRuns.set(name, { cases, inputs, res });
       const model = runModel(scn, inputs);
-      expect(diff(scn, res, model, (i) => (i === null ? "?" : (cases[i]?.what ?? "?")))).toBe("");
+      expect(diff(scn, res, model, (i) => (i === null ? "?" : (cases[i]?.what ?? "?")), mask)).toBe("");
     });
   }
 
@@ -435,6 +505,37 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
     expect(broken({ embeddedIcmpNoSwap: true })).toEqual(expect.arrayContaining(run.cases.filter((c) => c.what.includes("time exceeded")).map((c) => c.what)));
     // A sign-flipped checksum delta breaks the translated TCP/UDP checksums.
     expect(broken({ signFlippedDelta: true }).length).toBeGreaterThan(5);
+  });
+
+  // Known model bug (docs/nat.md, Open): an error the router generates about a new DNAT
+  // flow (no session yet) quotes the post-DNAT packet. Linux attaches the original's
+  // conntrack to the error (nf_ct_attach in icmp_send) and NATs it at POSTROUTING, so the
+  // quote shows the destination the sender used (198.19.2.1:8080). Fix in
+  // sim/dataplane/dataplane.ts natError (it returns early when nat.sid < 0). it.fails: this
+  // turns red once the model is fixed — then make it a plain `it`.
+  const dnatTtl = (() => {
+    const dn = new Tcp(4, ["198.18.1.10", 80], ["198.19.5.5", 50001], [SNAT4, 8080], 900, 1000);
+    const syn = dn.out("S", 0, "SYN TTL 1 to the DNAT port → time exceeded out of wan");
+    syn.spec.ip.ttl = 1;
+    return { what: syn.what, inputs: [{ iface: WAN, frame: buildFrame(syn.spec) }], res: null as LinuxRouterResult | null };
+  })();
+  it("Linux: a time exceeded for a new DNAT flow quotes the destination the sender used", async () => {
+    const lab = LinuxRouterLab.openNetfilter(scenario());
+    try {
+      dnatTtl.res = await lab.run(dnatTtl.inputs, { gapUs: 2000, settleMs: 100 });
+    } finally {
+      lab.close();
+    }
+    const l = dnatTtl.res.byIface[WAN] ?? [];
+    expect(l.length).toBe(1);
+    // Quoted IPv4 destination and TCP destination port: 198.19.2.1:8080, not 198.18.1.10:80.
+    expect(hex(l[0]!.frame.subarray(14 + 28 + 16, 14 + 28 + 20))).toBe("c6130201");
+    expect(hex(l[0]!.frame.subarray(14 + 28 + 22, 14 + 28 + 24))).toBe("1f90");
+  });
+  it.fails("KNOWN MODEL BUG: the model's error quotes the post-DNAT destination (198.18.1.10:80)", () => {
+    const scn = scenario();
+    if (dnatTtl.res === null) return; // the Linux test above failed (and says why)
+    expect(diff(scn, dnatTtl.res, runModel(scn, dnatTtl.inputs), () => dnatTtl.what, true)).toBe("");
   });
 
   it("documented divergences: Linux and the model each do what docs/nat.md says", async () => {
@@ -538,6 +639,9 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
       while (rd.next()) {
         expect(rd.linkType).toBe(276);
         const pt = rd.data[rd.offset + 10] ?? -1;
+        // The router's own MLD/ND chatter (the far-side captures drop it the same way).
+        const asEth = Uint8Array.from([...new Uint8Array(12), ...rd.data.subarray(rd.offset, rd.offset + 2), ...rd.data.subarray(rd.offset + 20, rd.offset + rd.caplen)]);
+        if (isLinkNoise(asEth)) continue;
         kinds.push(pt);
         const ifi = ((rd.data[rd.offset + 4] ?? 0) << 24) | ((rd.data[rd.offset + 5] ?? 0) << 16) | ((rd.data[rd.offset + 6] ?? 0) << 8) | (rd.data[rd.offset + 7] ?? 0);
         if (pt !== 4) incoming.push(`${pt} ${hex(rd.data.subarray(rd.offset, rd.offset + rd.caplen))}`);
@@ -550,7 +654,8 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
       const scn = parseScenario({ ...scenarioObject(), traffic: { pcap, ifindex: Object.fromEntries([...ifindex].map(([k, v]) => [String(k), base.interfaces[v]!.name])) } }, path.join(dir, "scenario.json"), dir);
       const { input, info } = loadInput(scn);
       expect(input.count).toBe(inputs.length);
-      expect(info).toBeDefined();
+      // Every outgoing copy was left out as such (the router's noise included).
+      expect(info.skipped["outgoing"] ?? 0).toBeGreaterThanOrEqual(forwarded);
       // The replayed inputs are the frames that were sent (cooked headers rebuilt).
       for (let i = 0; i < input.count; i++) expect(hex(input.data.subarray(input.off[i]!, input.off[i]! + input.len[i]!)), cases[i]?.what).toBe(hex(inputs[i]!.frame));
       const model = runModelInput(scn, input);
