@@ -1,0 +1,497 @@
+// One scenario run on a real kernel (`xdplab live <scenario>`, DESIGN §7.3): owns the
+// order of bring-up and teardown and what is collected. Lab topology (DUT namespace +
+// one far side per scenario interface, DUT ip_forward=0, no addresses), the shim on every
+// DUT interface, its maps programmed from the scenario, the native worker's AF_XDP
+// sockets put into the shim's XSKMAPs, frames injected from the far sides at the
+// capture's pacing, far sides captured; then XDP_STATISTICS, shim reason counters, the
+// shim's per-packet ring-buffer events, worker counters and xdp tracepoint counts.
+//
+// Map access, the ring buffer and XDP_STATISTICS go through libbpf/libc by koffi in this
+// process: the native worker's sockets are file descriptors of this very process (its
+// thread creates them), and a pinned map fd from bpf_obj_get is namespace-independent.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { EnvironmentError, UsageError } from "../sim/errors.js";
+import { reasonName } from "../sim/reasons.js";
+import type { Scenario } from "../sim/scenario/types.js";
+import type { InputPackets } from "../sim/scenario/input.js";
+import { META_VERSION } from "../sim/xdp/abi.js";
+import { LabBpf, ctrlBytes, loader, shimObject, u32le } from "./attach.js";
+import type { AttachedProgram } from "./attach.js";
+import { NativeLiveWorker, nativeUnsupported, NATIVE_BUGS } from "./native.js";
+import { preflight, TraceSession } from "./preflight.js";
+import { pktioPath, startCapture } from "./pktio.js";
+import type { Port } from "./pktio.js";
+import { writeEthernetPcap } from "./pcapio.js";
+import { Topology } from "./topology.js";
+
+const require = createRequire(import.meta.url);
+
+/** Faults the kernel cannot inject; the native worker has no hooks for them yet. */
+export const KERNEL_UNINJECTABLE_FAULTS = ["tx_stall", "completion_delay"] as const;
+/** Shim bug bits (bpf/xdplab_consts.h XDPLAB_BUG_*): the live shim has these switches. */
+export const SHIM_BUG_BITS: Readonly<Record<string, number>> = { fallbackDrops: 1, missingBindingPasses: 2, ignoreSessionMap: 4, abiDrift: 8 };
+/** Tracepoints counted during a run (those this kernel lacks are skipped). */
+export const RUN_TRACEPOINTS = ["xdp_redirect_err", "xdp_exception", "xdp_bulk_tx", "xdp_devmap_xmit", "xdp_redirect_map_err"] as const;
+
+/**
+ * Why scn cannot run live (null when it can). Live runs the plain-router native worker
+ * on veths: no NAT, one queue per interface (the far side of a veth has one TX queue, so
+ * every frame lands on queue 0), no responder, no faults (TX stall and completion delay
+ * have no kernel knob and no native hook yet; the others — link cycles, worker pauses,
+ * bindings zeroed, … — are not driven live yet), copy-mode AF_XDP on veth. The heartbeat
+ * check is left off live (ctrl.heartbeat_timeout_ns 0): the live worker does not write
+ * heartbeats, and without worker_pause faults the model's heartbeat is always fresh.
+ */
+export function liveRefusal(scn: Scenario, realNics = false): string | null {
+  const n = nativeUnsupported(scn);
+  if (n !== null) return `the native worker cannot run it: ${n}`;
+  if (scn.nat.snat.length > 0 || scn.nat.dnat.length > 0) return "NAT rules: the live worker does not yet keep the shim's sessions/ifnat_addrs/dnat_rules maps (reply steering), so replies would go to the kernel";
+  const uninj = scn.faults.filter((f) => (KERNEL_UNINJECTABLE_FAULTS as readonly string[]).includes(f.kind));
+  if (uninj.length > 0) return `fault ${uninj[0]!.kind} cannot be injected on a real kernel and the native worker has no hook for it yet (DESIGN §7.3): run it with 'xdplab replay' or 'xdplab diff --offline'`;
+  if (scn.faults.length > 0) return `fault ${scn.faults[0]!.kind} is not driven in live runs yet; run it with 'xdplab replay' or 'xdplab diff --offline'`;
+  const liveBugs = new Set<string>([...NATIVE_BUGS, ...Object.keys(SHIM_BUG_BITS)]);
+  const other = Object.entries(scn.bugs).filter(([k, v]) => v && !liveBugs.has(k)).map(([k]) => k);
+  if (other.length > 0) return `bug switch ${other.join(", ")} acts in the model's bring-up or kernel model, which a live run cannot switch`;
+  if (scn.traffic.respond !== "none") return `traffic.respond "${scn.traffic.respond}": the far-side responder is not implemented for live runs yet`;
+  if (!realNics) {
+    const mq = scn.interfaces.find((i) => i.queues !== 1);
+    if (mq !== undefined) return `interface ${mq.name} has ${mq.queues} queues: on veth every injected frame arrives on queue 0, so the model's queue hash cannot be reproduced`;
+    if (scn.dataplane.driver === "zerocopy" || scn.dataplane.bindMode === "zerocopy") return "driver/bindMode zerocopy: veth has no AF_XDP zero-copy (EOPNOTSUPP at bind); use --iface with a NIC that supports it";
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- real NICs (DESIGN §7.4)
+
+/** Parses `lan=eth1,wan=eth2` against the scenario's interface names. */
+export function parseIfaceMap(spec: string, scn: Scenario): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`--iface expects name=NIC[,name=NIC…], found '${part}'`);
+    const k = part.slice(0, eq);
+    const v = part.slice(eq + 1);
+    if (scn.interfaces.find((i) => i.name === k) === undefined) throw new UsageError(`--iface ${k}: the scenario has no interface of that name (it has ${scn.interfaces.map((i) => i.name).join(", ")})`);
+    if (!/^[A-Za-z0-9_.@-]{1,15}$/.test(v)) throw new UsageError(`--iface ${k}=${v}: not an interface name`);
+    if (m.has(k)) throw new UsageError(`--iface names ${k} twice`);
+    if ([...m.values()].includes(v)) throw new UsageError(`--iface gives ${v} to two scenario interfaces`);
+    m.set(k, v);
+  }
+  for (const i of scn.interfaces) if (!m.has(i.name)) throw new UsageError(`--iface must name a NIC for every scenario interface; ${i.name} is missing`);
+  return m;
+}
+
+/** Devices carrying a default route in the caller's namespace (IPv4 and IPv6). */
+export function defaultRouteDevices(): string[] {
+  const devs = new Set<string>();
+  for (const fam of ["-4", "-6"]) {
+    try {
+      const j = JSON.parse(execFileSync("ip", ["-j", fam, "route", "show", "default"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as Array<{ dev?: string; nexthops?: Array<{ dev?: string }> }>;
+      for (const r of j) {
+        if (r.dev !== undefined) devs.add(r.dev);
+        for (const h of r.nexthops ?? []) if (h.dev !== undefined) devs.add(h.dev);
+      }
+    } catch {
+      // no ip, or no IPv6: nothing to add
+    }
+  }
+  return [...devs].sort();
+}
+
+/** The safety checks before touching a user's NICs: explicit confirmation, and no NIC
+ *  that carries a default route unless forced. Pure: the caller passes the route list. */
+export function checkRealNics(map: ReadonlyMap<string, string>, o: { confirmed: boolean; force: boolean; defaultRouteDevs: readonly string[] }): void {
+  if (!o.confirmed) {
+    throw new UsageError(`--iface attaches XDP programs and binds AF_XDP sockets on real interfaces (${[...map.values()].join(", ")}), taking their traffic away from the kernel; add --i-understand-this-uses-real-nics to confirm`);
+  }
+  const bad = [...map.values()].filter((d) => o.defaultRouteDevs.includes(d));
+  if (bad.length > 0 && !o.force) {
+    throw new UsageError(`${bad.join(", ")} carries this machine's default route: the run would cut its connectivity (and possibly your session); pick lab NICs, or add --force if you really mean it`);
+  }
+}
+
+// ---------------------------------------------------------------- libbpf / libc via koffi
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+interface Sys {
+  koffi: any;
+  objGet: (p: string) => number;
+  mapUpdate: (fd: number, k: Uint8Array, v: Uint8Array, flags: number) => number;
+  rbNew: (fd: number, cb: unknown, ctx: null, opts: null) => unknown;
+  rbConsume: (rb: unknown) => number;
+  rbFree: (rb: unknown) => void;
+  cbType: unknown;
+  getsockopt: (fd: number, level: number, opt: number, buf: Uint8Array, len: number[]) => number;
+  close: (fd: number) => number;
+}
+let sys: Sys | null = null;
+
+function loadSys(): Sys {
+  if (sys !== null) return sys;
+  const koffi = require("koffi");
+  let bpf: any;
+  try {
+    bpf = koffi.load("libbpf.so.1");
+  } catch (e) {
+    throw new EnvironmentError(`live mode needs libbpf (libbpf.so.1): apt-get install libbpf1 (${(e as Error).message})`);
+  }
+  const libc = koffi.load("libc.so.6");
+  const cbProto = koffi.proto("int xdplab_rb_cb(void *ctx, void *data, size_t size)");
+  sys = {
+    koffi,
+    objGet: bpf.func("int bpf_obj_get(const char *path)"),
+    mapUpdate: bpf.func("int bpf_map_update_elem(int fd, const uint8_t *key, const uint8_t *value, uint64_t flags)"),
+    rbNew: bpf.func("void *ring_buffer__new(int fd, xdplab_rb_cb *cb, void *ctx, void *opts)"),
+    rbConsume: bpf.func("int ring_buffer__consume(void *rb)"),
+    rbFree: bpf.func("void ring_buffer__free(void *rb)"),
+    cbType: koffi.pointer(cbProto),
+    getsockopt: libc.func("int getsockopt(int fd, int level, int opt, _Out_ uint8_t *buf, _Inout_ uint32_t *len)"),
+    close: libc.func("int close(int fd)"),
+  };
+  return sys;
+}
+
+function objGet(S: Sys, pin: string): number {
+  const fd = S.objGet(pin);
+  if (fd < 0) throw new EnvironmentError(`bpf_obj_get ${pin}: error ${fd} (is bpffs mounted and the shim attached?)`);
+  return fd;
+}
+
+function mapPut(S: Sys, fd: number, what: string, k: Uint8Array, v: Uint8Array): void {
+  const rc = S.mapUpdate(fd, k, v, 0);
+  if (rc !== 0) throw new EnvironmentError(`map update ${what}: error ${rc}`);
+}
+
+/** One shim ring-buffer event (struct xdplab_event, bpf/xdplab_structs.h). */
+export interface ShimEvent {
+  iface: string;
+  tsNs: number;
+  queue: number;
+  verdict: number;
+  ipVersion: number;
+  ipProto: number;
+  flags: number;
+  reason: number;
+  pktLen: number;
+  ipId: number;
+  flowLabel: number;
+  srcPort: number;
+  dstPort: number;
+  tcpSeq: number;
+  payloadHash: number;
+  slot: number;
+}
+
+export function decodeShimEvent(iface: string, b: Uint8Array): ShimEvent {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    iface,
+    tsNs: Number(v.getBigUint64(0, true)),
+    queue: v.getUint32(12, true),
+    verdict: v.getUint8(16),
+    ipVersion: v.getUint8(17),
+    ipProto: v.getUint8(18),
+    flags: v.getUint8(19),
+    reason: v.getUint16(20, true),
+    pktLen: v.getUint16(22, true),
+    ipId: v.getUint32(24, true),
+    flowLabel: v.getUint32(28, true),
+    srcPort: v.getUint16(32, true),
+    dstPort: v.getUint16(34, true),
+    tcpSeq: v.getUint32(36, true),
+    payloadHash: v.getUint32(40, true),
+    slot: v.getUint32(44, true),
+  };
+}
+
+class RingReader {
+  private readonly rb: unknown;
+  private readonly cb: unknown;
+  readonly events: ShimEvent[] = [];
+  constructor(private readonly S: Sys, fd: number, iface: string) {
+    this.cb = S.koffi.register((_ctx: unknown, data: unknown, size: number | bigint): number => {
+      const n = Number(size);
+      const bytes = new Uint8Array(S.koffi.decode(data, S.koffi.array("uint8_t", n, "Typed")) as Uint8Array);
+      if (n >= 48) this.events.push(decodeShimEvent(iface, bytes));
+      return 0;
+    }, S.cbType);
+    this.rb = S.rbNew(fd, this.cb, null, null);
+    if (this.rb === null) throw new EnvironmentError("ring_buffer__new failed on the shim's events map");
+  }
+  drain(): void {
+    this.S.rbConsume(this.rb);
+  }
+  free(): void {
+    this.drain();
+    this.S.rbFree(this.rb);
+    this.S.koffi.unregister(this.cb);
+  }
+}
+
+const XDP_STAT_NAMES = ["rx_dropped", "rx_invalid_descs", "tx_invalid_descs", "rx_ring_full", "rx_fill_ring_empty_descs", "tx_ring_empty_descs"] as const;
+export type XdpStats = { iface: string; queue: number } & Record<(typeof XDP_STAT_NAMES)[number], number>;
+
+/** AF_XDP socket fds of this process, in creation order (lowest fd first). */
+function xdpSocketFds(S: Sys): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync("/proc/self/fd")) {
+    const fd = Number(n);
+    let link = "";
+    try {
+      link = readlinkSync(`/proc/self/fd/${n}`);
+    } catch {
+      continue;
+    }
+    if (!link.startsWith("socket:")) continue;
+    const buf = new Uint8Array(4);
+    const len = [4];
+    // SOL_SOCKET 1, SO_DOMAIN 39; AF_XDP 44
+    if (S.getsockopt(fd, 1, 39, buf, len) === 0 && new DataView(buf.buffer).getInt32(0, true) === 44) out.push(fd);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function xdpStatistics(S: Sys, fd: number): number[] {
+  const buf = new Uint8Array(48);
+  const len = [48];
+  // SOL_XDP 283, XDP_STATISTICS 7
+  if (S.getsockopt(fd, 283, 7, buf, len) !== 0) return XDP_STAT_NAMES.map(() => -1);
+  const v = new DataView(buf.buffer);
+  return XDP_STAT_NAMES.map((_, i) => (i * 8 < (len[0] ?? 0) ? Number(v.getBigUint64(i * 8, true)) : 0));
+}
+
+// ---------------------------------------------------------------- the run
+
+export interface LiveOptions {
+  /** Inject back to back instead of at the capture's pacing. */
+  asFastAsPossible?: boolean;
+  /** Quiet time after the last frame before the capture stops (default 300 ms). */
+  settleMs?: number;
+  log?: (line: string) => void;
+  /** Awaited after bring-up, before traffic (the kill test holds here). */
+  hold?: (prefix: string) => Promise<void>;
+}
+
+export interface LiveFrame {
+  iface: string;
+  tNs: number;
+  data: Uint8Array;
+}
+
+export interface LiveResult {
+  prefix: string;
+  paced: boolean;
+  injected: Array<{ i: number; iface: string; error: string | null }>;
+  events: ShimEvent[];
+  eventsLost: number;
+  /** Frames captured on each far side (what the DUT sent out of that interface). */
+  outputs: LiveFrame[];
+  /** Shim reason counters per interface (nonzero entries; "redirect" = slot 0). */
+  shimCounters: Record<string, Record<string, number>>;
+  xdpStatistics: XdpStats[];
+  worker: Record<string, number>;
+  tracepoints: Record<string, number>;
+  tracepointErrors: Array<{ event: string; err: string }>;
+  wallMs: number;
+}
+
+function addrKey(family: number, bytes: Uint8Array): Uint8Array {
+  const k = new Uint8Array(20);
+  k[0] = family === 4 ? 2 : 10;
+  k.set(bytes.subarray(0, 16), 4);
+  return k;
+}
+
+async function injectPaced(ports: readonly Port[], input: InputPackets, asFast: boolean, maxMs: number): Promise<Array<{ i: number; port: number; error: string | null }>> {
+  const dir = mkdtempSync(path.join(tmpdir(), "xdplab-live-inject-"));
+  try {
+    const frames: Uint8Array[] = [];
+    const ts: bigint[] = [];
+    for (let i = 0; i < input.count; i++) {
+      frames.push(input.frame(i));
+      ts.push(BigInt(Math.round(input.tNs[i]!)));
+    }
+    const pcap = path.join(dir, "in.pcap");
+    writeEthernetPcap(pcap, frames, ts);
+    writeFileSync(path.join(dir, "ports.txt"), Array.from({ length: input.count }, (_, i) => `${input.iface[i]}\n`).join(""));
+    const args = ["inject", ...ports.flatMap((p) => ["--if", `${p.netns}:${p.ifname}`]), "--pcap", pcap, "--ifaces", path.join(dir, "ports.txt"), "--max-ms", String(maxMs), "--count", String(input.count)];
+    if (asFast) args.push("--gap-us", "0");
+    else args.push("--as-recorded");
+    const child = spawn(pktioPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (c) => resolve(c));
+    });
+    if (code !== 0) throw new EnvironmentError(`xdplab-pktio inject: ${err.trim() || `exit ${code}`}`);
+    const res: Array<{ i: number; port: number; error: string | null }> = [];
+    for (const line of out.split("\n")) {
+      const w = line.split(" ");
+      if (w[0] === "sent") res.push({ i: Number(w[1]), port: Number(w[2]), error: null });
+      else if (w[0] === "error") res.push({ i: Number(w[1]), port: Number(w[2]), error: w.slice(3).join(" ") });
+    }
+    return res;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The shim object: $XDPLAB_SHIM_OBJ (another build of bpf/xdplab_shim.c) or bpf/build. */
+export function shimObjectPath(): string {
+  const e = process.env["XDPLAB_SHIM_OBJ"];
+  return e !== undefined && e !== "" ? path.resolve(e) : shimObject();
+}
+
+/** LabBpf.attach for the shim, with the object from shimObjectPath(); pins under the
+ *  run's bpffs dir (tracked by LabBpf), detached with the namespace. */
+function attachShim(bpf: LabBpf, prefix: string, netns: string, ifname: string, mode: "native" | "generic"): AttachedProgram {
+  if (process.env["XDPLAB_SHIM_OBJ"] === undefined) return bpf.attach(netns, ifname, "shim", mode);
+  const pinDir = path.join(bpf.dir, `shim-${netns.slice(prefix.length)}-${ifname}`);
+  const j = loader(["attach", "--netns", netns, "--if", ifname, "--obj", shimObjectPath(), "--prog", "xdplab_shim", "--pin-dir", pinDir, "--mode", mode]);
+  return { netns, ifname, ifindex: Number(j["ifindex"]), progId: Number(j["prog_id"]), pinDir };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs scn's input on the lab's veth topology with the shim and the native worker. */
+export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOptions = {}): Promise<LiveResult> {
+  const refusal = liveRefusal(scn);
+  if (refusal !== null) throw new EnvironmentError(`${scn.name} cannot run live: ${refusal}`);
+  if (input.count === 0) throw new UsageError(`${scn.name} has no input packets`);
+  if (input.count > 100_000) throw new UsageError(`${input.count} input packets; live runs are bounded to 100000`);
+  const pre = preflight();
+  if (!pre.ok) throw new EnvironmentError(`not ready: ${pre.problems.join("; ")} (see 'xdplab live --preflight')`);
+  const log = opts.log ?? ((): void => undefined);
+  const S = loadSys();
+  const t0 = Date.now();
+  const topo = Topology.create({ interfaces: scn.interfaces.map((i) => ({ name: i.name, mac: i.mac, mtu: i.mtu })), ipForward: false, file: scn.file });
+  const bpf = new LabBpf(topo);
+  const fds: number[] = [];
+  const readers: RingReader[] = [];
+  let worker: NativeLiveWorker | null = null;
+  try {
+    const avail = new Set(pre.tracepoints);
+    const tps = RUN_TRACEPOINTS.filter((t) => avail.has(t));
+    const trace = TraceSession.open(topo, tps);
+    const shims: AttachedProgram[] = [];
+    for (const ifc of topo.ifaces) shims.push(attachShim(bpf, topo.prefix, ifc.dut.netns, ifc.dut.name, scn.dataplane.attach));
+    log(`lab ${topo.prefix}: shim attached (${scn.dataplane.attach}) on ${shims.map((s) => `${s.ifname}#${s.ifindex}`).join(", ")}; pins in ${bpf.dir}`);
+    // Maps: local addresses, then the sockets (XSKMAP slot = queue: libxdp's
+    // xsk_socket__update_xskmap keys by queue id), then bindings and arming.
+    const mapFd = (a: AttachedProgram, name: string): number => {
+      const fd = objGet(S, path.join(a.pinDir, name));
+      fds.push(fd);
+      return fd;
+    };
+    const xsksFd: number[] = [];
+    shims.forEach((a) => {
+      const lfd = mapFd(a, "local_addrs");
+      for (const ifc of scn.interfaces) for (const ad of ifc.addrs) mapPut(S, lfd, `local_addrs ${a.ifname}`, addrKey(ad.family, ad.bytes), u32le(1));
+      xsksFd.push(mapFd(a, "xsks"));
+    });
+    worker = new NativeLiveWorker(scn);
+    worker.bindings.forEach((b, i) => {
+      const k = scn.interfaces.findIndex((x) => x.name === b.iface);
+      worker!.bind(i, b.iface, b.queue, xsksFd[k]!, false);
+    });
+    worker.start(`/run/netns/${topo.dutNs}`);
+    const sockFds = xdpSocketFds(S);
+    let bugs = 0;
+    for (const [k, bit] of Object.entries(SHIM_BUG_BITS)) if (scn.bugs[k as keyof typeof scn.bugs]) bugs |= bit;
+    shims.forEach((a, k) => {
+      const ifc = scn.interfaces[k]!;
+      const bfd = mapFd(a, "bindings");
+      for (let q = 0; q < ifc.queues; q++) mapPut(S, bfd, `bindings ${a.ifname}`, u32le(a.ifindex, q), u32le(q, 1));
+      const cfd = mapFd(a, "ctrl");
+      mapPut(S, cfd, `ctrl ${a.ifname}`, u32le(0), ctrlBytes({ enabled: scn.dataplane.armed ? 1 : 0, abiVersion: META_VERSION, strict: scn.dataplane.strict ? 1 : 0, bugs }));
+      readers.push(new RingReader(S, mapFd(a, "events"), ifc.name));
+    });
+    log(`native worker running on ${worker.bindings.map((b) => `${b.iface}:${b.queue}`).join(", ")} (${sockFds.length} AF_XDP sockets); control ${scn.dataplane.armed ? "armed" : "not armed"}`);
+    if (opts.hold !== undefined) await opts.hold(topo.prefix);
+    trace.clear();
+    const ports: Port[] = topo.ifaces.map((i) => ({ netns: i.peer.netns, ifname: i.peer.name }));
+    const spanMs = input.count > 0 ? input.tNs[input.count - 1]! / 1e6 : 0;
+    const settle = opts.settleMs ?? 300;
+    const cap = await startCapture(ports, { timeoutMs: Math.ceil(spanMs) + 30_000, direction: "in" });
+    const poll = setInterval(() => readers.forEach((r) => r.drain()), 10);
+    let sent: Array<{ i: number; port: number; error: string | null }>;
+    try {
+      sent = await injectPaced(ports, input, opts.asFastAsPossible === true, Math.ceil(spanMs) + 20_000);
+      // Settle: until the worker has been quiet for `settle` ms (bounded).
+      let last = -1;
+      for (let k = 0; k < 100; k++) {
+        await sleep(settle / 3);
+        const c = worker.counters();
+        const sig = (c["rx"] ?? 0) + (c["tx_ring_submitted"] ?? 0) + (c["reaped"] ?? 0);
+        if (sig === last) break;
+        last = sig;
+      }
+      await sleep(settle / 3);
+    } finally {
+      clearInterval(poll);
+    }
+    const frames = await cap.stop();
+    readers.forEach((r) => r.drain());
+    const xdpStats: XdpStats[] = worker.bindings.map((b, i) => {
+      const v = sockFds[i] === undefined ? XDP_STAT_NAMES.map(() => -1) : xdpStatistics(S, sockFds[i]!);
+      const o = { iface: b.iface, queue: b.queue } as XdpStats;
+      XDP_STAT_NAMES.forEach((n, j) => (o[n] = v[j]!));
+      return o;
+    });
+    const wc = worker.counters();
+    worker.stop();
+    const shimCounters: Record<string, Record<string, number>> = {};
+    let lost = 0;
+    shims.forEach((a, k) => {
+      const c = bpf.counters(a);
+      const o: Record<string, number> = {};
+      c.forEach((v, r) => {
+        if (v === 0) return;
+        if (r === 255) lost += v;
+        else o[r === 0 ? "redirect" : reasonName(r)] = v;
+      });
+      shimCounters[scn.interfaces[k]!.name] = o;
+    });
+    const hits = trace.hits();
+    const tp: Record<string, number> = {};
+    for (const h of hits) tp[h.event] = (tp[h.event] ?? 0) + 1;
+    const outputs: LiveFrame[] = [];
+    frames.forEach((list, k) => {
+      for (const f of list) outputs.push({ iface: scn.interfaces[k]!.name, tNs: Number(f.tNs ?? 0n), data: f.data });
+    });
+    const events = readers.flatMap((r) => r.events).sort((a, b) => a.tsNs - b.tsNs);
+    return {
+      prefix: topo.prefix,
+      paced: opts.asFastAsPossible !== true,
+      injected: sent.map((s) => ({ i: s.i, iface: scn.interfaces[s.port]?.name ?? `#${s.port}`, error: s.error })),
+      events,
+      eventsLost: lost,
+      outputs,
+      shimCounters,
+      xdpStatistics: xdpStats,
+      worker: wc,
+      tracepoints: tp,
+      tracepointErrors: hits.filter((h) => (h.fields["err"] ?? "0") !== "0").map((h) => ({ event: h.event, err: h.fields["err"] ?? "" })),
+      wallMs: Date.now() - t0,
+    };
+  } finally {
+    for (const r of readers) {
+      try {
+        r.free();
+      } catch {
+        // the map goes away with the namespace anyway
+      }
+    }
+    worker?.close();
+    for (const fd of fds) S.close(fd);
+    bpf.close();
+    topo.destroy();
+  }
+}
