@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   const { input } = loadInput(scn, {});
   process.stderr.write(`xdplab diff: scenario ${scn.name}, seed ${scn.seed}, ${input.count} input packets\n`);
   const r = diffOffline(scn, input);
-  process.stderr.write(`xdplab diff: path fields not compared (not in the native worker yet): ${NOT_COMPARED.join(", ")}\n`);
+  if (NOT_COMPARED.length > 0) process.stderr.write(`xdplab diff: path fields not compared (not in the native worker yet): ${NOT_COMPARED.join(", ")}\n`);
   if (p.flags.has("json")) {
     process.stdout.write(JSON.stringify({ agree: r.agree, packets: r.packets, first: r.first }, null, 2) + "\n");
     return r.agree ? 0 : 1;

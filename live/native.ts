@@ -28,11 +28,53 @@ import type { XskSocket } from "../sim/xsk/socket.js";
 import { kick, wakeRx } from "../sim/xsk/socket.js";
 import type { WorkerFactory } from "../sim/run.js";
 import { formatIp } from "../sim/packet/addr.js";
+import { DEFAULT_SESSIONS } from "../sim/dataplane/nat.js";
+import type { SessionTable } from "../sim/dataplane/session.js";
+import { KEY_WORDS } from "../sim/dataplane/reverseIndex.js";
+import { SESSION_KEY_LEN } from "../sim/xdp/maps.js";
+
+/** One live session row, as both sides dump it (cold path: the differential). */
+export interface SessionRow {
+  sid: number;
+  orig: string;
+  reply: string;
+  state: number;
+  flags: number;
+  expires: number;
+  egressIf: number;
+  gen: number;
+}
+
+function keyHex(k: Uint32Array, sid: number): string {
+  let s = "";
+  for (let j = 0; j < KEY_WORDS; j++) s += (k[sid * KEY_WORDS + j]! >>> 0).toString(16).padStart(8, "0");
+  return s;
+}
+
+/** Live rows of a session table given its columns, in row order. */
+export function dumpSessionColumns(c: { orig: Uint32Array; reply: Uint32Array; state: Uint8Array; flags: Uint8Array; expires: Float64Array; egressIf: Int16Array; gen: Uint32Array }): SessionRow[] {
+  const out: SessionRow[] = [];
+  for (let sid = 0; sid < c.flags.length; sid++) {
+    if ((c.flags[sid]! & 32) === 0) continue; // F_LIVE
+    out.push({ sid, orig: keyHex(c.orig, sid), reply: keyHex(c.reply, sid), state: c.state[sid]!, flags: c.flags[sid]!, expires: c.expires[sid]!, egressIf: c.egressIf[sid]!, gen: c.gen[sid]! });
+  }
+  return out;
+}
+
+/** The model's session table, dumped like the native one. */
+export function dumpSessions(t: SessionTable): SessionRow[] {
+  return dumpSessionColumns(t);
+}
 
 const require = createRequire(import.meta.url);
 
 /** Bug switches the native worker implements (bit order of XL_BUG_* in native/src/xl_worker.h). */
-export const NATIVE_BUGS = ["skipFillOnBackpressure", "unboundedPendingTx", "lazyCompletionReap", "leakOnDrop", "noTxKick", "allOrNothingReserve", "wakeTxForRx", "lostWakeup", "ignoreMtu"] as const;
+export const NATIVE_BUGS = [
+  "skipFillOnBackpressure", "unboundedPendingTx", "lazyCompletionReap", "leakOnDrop", "noTxKick", "allOrNothingReserve", "wakeTxForRx", "lostWakeup", "ignoreMtu",
+  // CATALOGUE C, D, D′ (native/src/nat.c, session.c, icmpError.c)
+  "tupleFromMutatedFrame", "portsFromStaleFrame", "noReverseIndex", "reverseIndexOverwrite", "replyMissGoesToKernel", "embeddedIcmpNoSwap",
+  "rstTearsDown", "sessionAfterNeighbor", "snatPortCollision", "signFlippedDelta", "partialCsumAsFull", "portOnlyNatNoCsum", "fragmentsLoseSession",
+] as const;
 /** Switches that act outside the worker (shim, bring-up, kernel model): the native run has them as the model does. */
 export const MODEL_SIDE_BUGS = [
   "fallbackDrops", "missingBindingPasses", "ignoreSessionMap", "staleXskSlot", "abiDrift", "armBeforeBound", "circularGate",
@@ -40,11 +82,11 @@ export const MODEL_SIDE_BUGS = [
 ] as const;
 
 // Region ids, scalar indices and event kinds: native/src/xl_worker.h.
-export const REG = { FRAME_ID: 0, FREE_TX: 1, PENDING_FILL: 2, PREP_FRAME: 3, PREP_LEN: 4, BSCALARS: 5, BTIMES: 6, RING_CACHE: 7, WSCALARS: 8, COUNTERS: 9, LOCAL_BUF: 10, LOCAL_EGRESS: 11, LOCAL_LEN: 12, LOCAL_ID: 13, LOCAL_REF_B: 14, LOCAL_REF_F: 15, HELD_B: 16, HELD_F: 17, HELD_LEN: 18, HELD_ID: 19, HELD_EGRESS: 20, HELD_FAMILY: 21, HELD_NEXTHOP: 22, HELD_DEADLINE: 23, EVENTS: 24, ARENA: 25 } as const;
+export const REG = { FRAME_ID: 0, FREE_TX: 1, PENDING_FILL: 2, PREP_FRAME: 3, PREP_LEN: 4, BSCALARS: 5, BTIMES: 6, RING_CACHE: 7, WSCALARS: 8, COUNTERS: 9, LOCAL_BUF: 10, LOCAL_EGRESS: 11, LOCAL_LEN: 12, LOCAL_ID: 13, LOCAL_REF_B: 14, LOCAL_REF_F: 15, HELD_B: 16, HELD_F: 17, HELD_LEN: 18, HELD_ID: 19, HELD_EGRESS: 20, HELD_FAMILY: 21, HELD_NEXTHOP: 22, HELD_DEADLINE: 23, EVENTS: 24, ARENA: 25, SESS_ORIG: 26, SESS_REPLY: 27, SESS_STATE: 28, SESS_FLAGS: 29, SESS_EXPIRES: 30, SESS_EGRESS: 31, SESS_GEN: 32, NAT_STATS: 33 } as const;
 export const B = { LIVE: 0, RX_FRAMES: 1, FREE_TX_COUNT: 2, PENDING_FILL_COUNT: 3, PREP_HEAD: 4, PREP_COUNT: 5, SKIP_FILL: 6, SAMPLED_NW: 7 } as const;
 export const W = { PREPARED_TOTAL: 0, LOCAL_COUNT: 1, LOCAL_HEAD: 2, LOCAL_CAP: 3, HELD_COUNT: 4, CYCLE: 5, CONFIG_GEN: 6, FIB_GEN: 7, NEXT_ID: 8, EVENT_COUNT: 9, ARENA_USED: 10, OVERFLOW: 11, FUSED_KICKS: 12 } as const;
-export const COUNTER_NAMES = ["polls", "rx", "forwarded_enq", "dropped", "to_kernel", "held", "held_retried", "icmp_generated", "reaped", "fill_submitted", "kicks", "rx_wakeups", "tx_ring_submitted", "backpressure_polls", "pending_tx_full", "local_copies", "prepared_copies", "inplace", "reserve_failed"] as const;
-export const EV_DROP = 1, EV_KERNEL = 2, EV_TUPLE = 3, EV_DECIDE = 4, EV_TXQ = 5, EV_TXRING = 6, EV_NEWPKT = 7, EV_KICK = 8, EV_WAKE_RX = 9;
+export const COUNTER_NAMES = ["polls", "rx", "forwarded_enq", "dropped", "to_kernel", "held", "held_retried", "icmp_generated", "reaped", "fill_submitted", "kicks", "rx_wakeups", "tx_ring_submitted", "backpressure_polls", "pending_tx_full", "local_copies", "prepared_copies", "inplace", "reserve_failed", "steer_added", "steer_removed", "steer_refused", "sessions_expired"] as const;
+export const EV_DROP = 1, EV_KERNEL = 2, EV_TUPLE = 3, EV_DECIDE = 4, EV_TXQ = 5, EV_TXRING = 6, EV_NEWPKT = 7, EV_KICK = 8, EV_WAKE_RX = 9, EV_STEER = 10, EV_NAT = 11;
 export const EV_BYTES = 72;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -68,6 +110,12 @@ interface Lib {
   pollTxDrain: (h: unknown, b: number, now: number) => number;
   flush: (h: unknown, iface: number, at: number, useDefault: number) => void;
   close: (h: unknown) => void;
+  natCfg: (...a: any[]) => number;
+  snat: (...a: any[]) => number;
+  snatPool: (...a: any[]) => number;
+  dnat: (...a: any[]) => number;
+  timers: (h: unknown, now: number) => number;
+  sessionCapacity: (h: unknown) => number;
   liveRings: (h: unknown, fill: number, comp: number, rx: number, tx: number) => number;
   liveConfig: (h: unknown, b: number, ifname: string, queue: number, mapFd: number, zc: number) => number;
   start: (h: unknown, netns: string) => number;
@@ -79,6 +127,9 @@ let lib: Lib | null = null;
 
 /** Path of the shared library (built by `make -C native`, which scripts/setup.sh runs). */
 export function nativeLibraryPath(): string {
+  // XDPLAB_NATIVE_LIB: another build (e.g. instrumented) or, in tests, a missing one
+  const env = process.env.XDPLAB_NATIVE_LIB;
+  if (env !== undefined && env !== "") return env;
   const here = path.dirname(fileURLToPath(import.meta.url));
   // dist/live/native.js → repo root is two levels up from dist/live
   for (const root of [path.resolve(here, "..", ".."), path.resolve(here, "..")]) {
@@ -115,6 +166,12 @@ export function loadNative(): Lib {
     pollTxDrain: so.func("xl_worker_poll_tx_drain", "int", [H, "int", "double"]),
     flush: so.func("xl_worker_flush_neighbors", "void", [H, "int", "double", "int"]),
     close: so.func("xl_worker_close", "void", [H]),
+    natCfg: so.func("xl_worker_configure_nat", "int", [H, "double", "int", "uint8_t *", "int"]),
+    snat: so.func("xl_worker_configure_snat", "int", [H, "int", "int", "uint8_t *", "int", "int", "int", "int"]),
+    snatPool: so.func("xl_worker_configure_snat_pool", "int", [H, "int", "int", "uint8_t *", "int"]),
+    dnat: so.func("xl_worker_configure_dnat", "int", [H, "int", "int", "int", "uint8_t *", "int", "uint8_t *", "int"]),
+    timers: so.func("xl_worker_timers", "int", [H, "double"]),
+    sessionCapacity: so.func("xl_worker_session_capacity", "int", [H]),
     liveRings: so.func("xl_worker_live_rings", "int", [H, "int", "int", "int", "int"]),
     liveConfig: so.func("xl_worker_live_config", "int", [H, "int", "const char *", "int", "int", "int"]),
     start: so.func("xl_worker_start", "int", [H, "const char *"]),
@@ -134,8 +191,6 @@ export function unsupportedBugs(scn: Scenario): string[] {
 export function nativeUnsupported(scn: Scenario): string | null {
   const bugs = unsupportedBugs(scn);
   if (bugs.length > 0) return `bug switch(es) not in the native worker: ${bugs.join(", ")}`;
-  const nat = (scn as unknown as { nat?: { snat?: unknown[]; dnat?: unknown[] } }).nat;
-  if (nat !== undefined && ((nat.snat?.length ?? 0) > 0 || (nat.dnat?.length ?? 0) > 0)) return "NAT rules (the native dataplane is the plain router)";
   return null;
 }
 
@@ -147,7 +202,7 @@ function bytes16(b: Uint8Array): Uint8Array {
 
 
 /** Interfaces, addresses, routes, neighbours, policy and bindings → the C worker; then ready. */
-function configureNative(L: Lib, h: unknown, scn: Scenario, bindings: ReadonlyArray<{ index: number; iface: number; queue: number; ifindex: number; slot: number }>): void {
+function configureNative(L: Lib, h: unknown, scn: Scenario, bindings: ReadonlyArray<{ index: number; iface: number; queue: number; ifindex: number; slot: number }>, sessions = DEFAULT_SESSIONS): void {
   const chk = (rc: number, what: string): void => {
     if (rc !== 0) throw new EnvironmentError(`native worker: ${what} failed (${rc})`);
   };
@@ -157,6 +212,19 @@ function configureNative(L: Lib, h: unknown, scn: Scenario, bindings: ReadonlyAr
   }
   for (const r of scn.routes) chk(L.route(h, r.family, bytes16(r.prefix), r.prefixLen, r.metric, r.via !== null ? 1 : 0, bytes16(r.via ?? new Uint8Array(16)), r.iface), "configure_route");
   for (const n of scn.neighbors) chk(L.neigh(h, n.family, bytes16(n.ip), n.mac, n.iface, n.atNs), "configure_neighbor");
+  // NAT: the PRNG seed, attach mode and checksum state first, then the rules in order.
+  const nIf = scn.interfaces.length;
+  const partial = new Uint8Array(nIf);
+  if (scn.traffic.csumPartial !== undefined) partial.set(scn.traffic.csumPartial.subarray(0, nIf));
+  chk(L.natCfg(h, scn.seed, scn.dataplane.attach === "generic" ? 1 : 0, partial, sessions), "configure_nat");
+  for (const r of scn.nat.snat) {
+    const idx = L.snat(h, r.egress, r.from?.family ?? 0, bytes16(r.from?.bytes ?? new Uint8Array(16)), r.from?.prefixLen ?? 0, r.to === "interface" ? 1 : 0, r.portRange[0], r.portRange[1]);
+    if (idx < 0) throw new EnvironmentError(`native worker: configure_snat failed (${idx})`);
+    if (r.to !== "interface") for (const a of r.to.pool) chk(L.snatPool(h, idx, a.family, bytes16(a.bytes), a.prefixLen), "configure_snat_pool");
+  }
+  for (const r of scn.nat.dnat) {
+    chk(L.dnat(h, r.ingress, r.proto, r.dst.family, bytes16(r.dst.bytes), r.port ?? -1, bytes16(r.to.bytes), r.toPort ?? -1), "configure_dnat");
+  }
   for (const r of scn.policy) {
     chk(L.rule(h, r.action === "permit" ? 1 : 0, r.proto ?? -1, r.ingress ?? -1, r.egress ?? -1,
       r.src?.family ?? 0, bytes16(r.src?.bytes ?? new Uint8Array(16)), r.src?.prefixLen ?? 0,
@@ -188,6 +256,8 @@ export class NativeWorker extends Worker {
   /** Kicks of a poll_tx that already ran inside pollRx (idle poll, copy mode), else -1. */
   private fusedKicks = -1;
   private fusedAt = -1;
+  private readonly steerKey = new Uint8Array(SESSION_KEY_LEN);
+  private readonly sessCols: { orig: Uint32Array; reply: Uint32Array; state: Uint8Array; flags: Uint8Array; expires: Float64Array; egressIf: Int16Array; gen: Uint32Array };
 
   constructor(scn: Scenario, maps: ShimMaps, dp: Dataplane, tracker: PathTracker, host: WorkerHost) {
     super(scn, maps, dp, tracker, host);
@@ -263,6 +333,15 @@ export class NativeWorker extends Worker {
     this.evF64 = new Float64Array(ev);
     this.evU8 = new Uint8Array(ev);
     this.arena = new Uint8Array(view(REG.ARENA));
+    this.sessCols = {
+      orig: new Uint32Array(view(REG.SESS_ORIG)),
+      reply: new Uint32Array(view(REG.SESS_REPLY)),
+      state: new Uint8Array(view(REG.SESS_STATE)),
+      flags: new Uint8Array(view(REG.SESS_FLAGS)),
+      expires: new Float64Array(view(REG.SESS_EXPIRES)),
+      egressIf: new Int16Array(view(REG.SESS_EGRESS)),
+      gen: new Uint32Array(view(REG.SESS_GEN)),
+    };
     this.ifNames = scn.interfaces.map((i) => i.name);
     this.zeroCopy = d.driver === "zerocopy";
     // neighbor_flush is a fault on the dataplane the Sim holds: forward it to C as well.
@@ -338,6 +417,27 @@ export class NativeWorker extends Worker {
     this.fusedAt = now;
     this.after();
     return work;
+  }
+
+  /** The session-timer pass in C; its steering events are applied to the shim's map here. */
+  override timers(now: number): number {
+    this.before();
+    const n = this.L.timers(this.handle, now);
+    this.after();
+    return n;
+  }
+
+  /** C publishes at the end of each poll_rx and timer pass (XL_EV_STEER, replayed in order). */
+  override publishSteering(): void {}
+
+  /** The idle fast path is the TS worker's only (sim/run.ts enables it without a factory). */
+  override isIdle(): boolean {
+    return false;
+  }
+
+  /** Live rows of the C worker's session table (row order). */
+  sessionDump(): SessionRow[] {
+    return dumpSessionColumns(this.sessCols);
   }
 
   override pollTx(now: number): number {
@@ -423,6 +523,8 @@ export class NativeWorker extends Worker {
         case EV_NEWPKT: {
           const gid = tr.newPacket(ORIGIN_GENERATED, -1, a, t, b, I[i + 4]!);
           if (gid !== id) throw new Error(`native worker: generated packet id ${id}, tracker gave ${gid}`);
+          // the router's own error was routed by the dataplane: its record names the egress
+          if (tr.wantPath) tr.setExtras(gid, { fib: { egress: this.ifNames[I[i + 5]!] ?? `#${I[i + 5]}`, nexthop: null } });
           break;
         }
         case EV_KICK: {
@@ -435,6 +537,48 @@ export class NativeWorker extends Worker {
         case EV_WAKE_RX:
           wakeRx(this.bindings[a]!.sock);
           break;
+        case EV_STEER: {
+          // Worker.publishSteering: the 37-byte shim key (proto, src[16], dst[16], sport, dport)
+          const k = this.steerKey;
+          const x = e * EV_BYTES + 40;
+          const ports = I[i + 4]! >>> 0;
+          k[0] = I[i + 5]!;
+          k.set(this.evU8.subarray(x, x + 32), 1);
+          k[33] = ports >>> 24;
+          k[34] = (ports >>> 16) & 0xff;
+          k[35] = (ports >>> 8) & 0xff;
+          k[36] = ports & 0xff;
+          const m = this.maps.sessions;
+          if (a === 1) {
+            if (m.addKey(k)) this.c.steer_added++;
+            else this.c.steer_refused++;
+          } else if (m.removeKey(k)) this.c.steer_removed++;
+          break;
+        }
+        case EV_NAT: {
+          // Dataplane.describeNat from the other direction's key C sent
+          const fam = b;
+          const proto = I[i + 5]!;
+          const p = I[i + 4]! >>> 0;
+          const al = fam === 4 ? 4 : 16;
+          const x0 = e * EV_BYTES + 40;
+          const fmt = (o: number, port: number): string => {
+            const ip = formatIp(this.evU8, o, al);
+            if (proto !== 6 && proto !== 17) return ip;
+            return fam === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+          };
+          const nat: { src?: string; dst?: string } = {};
+          if (a & 1) nat.src = fmt(x0 + 16, p & 0xffff);
+          if (a & 2) nat.dst = fmt(x0, p >>> 16);
+          // key order as the TS worker builds it: tuple, lookup, nat, fib
+          const ex = tr.extras[id] ?? {};
+          const fib = ex.fib;
+          delete ex.fib;
+          ex.nat = nat;
+          if (fib !== undefined) ex.fib = fib;
+          tr.setExtras(id, ex);
+          break;
+        }
         default:
           throw new Error(`native worker: unknown event kind ${kind}`);
       }

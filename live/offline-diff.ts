@@ -2,13 +2,15 @@
 // kernel/NIC side — once with the TS Worker, once with the native C worker on the same
 // ring and UMEM memory — and compared: per-packet path records, output frames per
 // interface, kernel-sink and drop captures (bytes and reasons), counters, XDP_STATISTICS
-// and the time series. Used by `xdplab diff --offline` and test/native.
+// and the time series, and the session tables at the end of the run (row by row: both
+// sides allocate rows in the same order). Used by `xdplab diff --offline` and test/native.
 import { Sim } from "../sim/run.js";
 import type { PathRecord, RunResult, RunSink } from "../sim/trace/record.js";
 import type { Scenario } from "../sim/scenario/types.js";
 import type { InputPackets } from "../sim/scenario/packets.js";
 import { reasonName } from "../sim/reasons.js";
-import { nativeWorkerFactory, NativeWorker } from "./native.js";
+import { nativeWorkerFactory, NativeWorker, dumpSessions } from "./native.js";
+import type { SessionRow } from "./native.js";
 
 interface FrameRec {
   iface: number;
@@ -48,27 +50,29 @@ export interface Divergence {
   native: unknown;
 }
 
-/**
- * Path-record fields not compared, because the native worker does not implement what
- * decides them yet (docs/native.md): `lookup` comes from the model's session table
- * (sim/dataplane/nat.ts), which the native plain router does not have; it reports "new".
- */
-export const NOT_COMPARED: readonly string[] = ["lookup", "nat"];
+/** Path-record fields not compared (none: the native worker has the model's sessions and NAT). */
+export const NOT_COMPARED: readonly string[] = [];
 
 export interface DiffResult {
   agree: boolean;
   first: Divergence | null;
   packets: number;
+  /** Live sessions at the end of the model's run. */
+  sessions: number;
+  /** The model's path records per lookup kind, and how many carry a NAT translation (coverage). */
+  lookups: Record<string, number>;
+  translated: number;
   model: RunResult;
   native: RunResult;
 }
 
-function run(scn: Scenario, input: InputPackets, native: boolean): { sink: MemorySink; result: RunResult } {
+function run(scn: Scenario, input: InputPackets, native: boolean): { sink: MemorySink; result: RunResult; sessions: SessionRow[] } {
   const sink = new MemorySink();
   const sim = new Sim(scn, input, sink, native ? { seed: scn.seed, worker: nativeWorkerFactory() } : { seed: scn.seed });
   try {
     const result = sim.runToEnd();
-    return { sink, result };
+    const sessions = sim.worker instanceof NativeWorker ? sim.worker.sessionDump() : dumpSessions(sim.dp.nat.sessions);
+    return { sink, result, sessions };
   } finally {
     if (sim.worker instanceof NativeWorker) sim.worker.close();
   }
@@ -118,6 +122,7 @@ export function diffOffline(scn: Scenario, input: InputPackets, opts: { nativeSc
     },
     () => firstDiff("xdpStatistics", m.result.xdpStatistics, n.result.xdpStatistics, () => 0),
     () => firstDiff("packets", [m.result.packets], [n.result.packets], () => 0),
+    () => firstDiff("sessions", m.sessions, n.sessions, (r) => r.sid),
     () => firstDiff("series", [m.result.series], [n.result.series], () => 0, () => "(series differ; compare series.json of both runs)"),
   ];
   let first: Divergence | null = null;
@@ -125,5 +130,11 @@ export function diffOffline(scn: Scenario, input: InputPackets, opts: { nativeSc
     first = c();
     if (first !== null) break;
   }
-  return { agree: first === null, first, packets: m.sink.records.length, model: m.result, native: n.result };
+  const lookups: Record<string, number> = {};
+  let translated = 0;
+  for (const r of m.sink.records) {
+    if (r.lookup !== undefined) lookups[r.lookup] = (lookups[r.lookup] ?? 0) + 1;
+    if (r.nat !== undefined) translated++;
+  }
+  return { agree: first === null, first, packets: m.sink.records.length, sessions: m.sessions.length, lookups, translated, model: m.result, native: n.result };
 }

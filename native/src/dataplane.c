@@ -2,11 +2,13 @@
 /* The plain-router dataplane (mirror of sim/dataplane/dataplane.ts, function by function):
  * VLAN priority tags, IPv4/IPv6 forwarding with Linux's martian/local checks, FIB
  * longest-prefix match, neighbours, policy, TTL/hop-limit decrement with ip_decrease_ttl's
- * checksum step, MAC rewrite, and the ICMP/ICMPv6 errors a router sends. NAT hooks are
- * pass-through, as in the model until the NAT issue lands (docs/native.md).
+ * checksum step, MAC rewrite, and the ICMP/ICMPv6 errors a router sends, with the NAT
+ * hooks (natPre.c, natPost.c → nat.c) in the model's stage order: lookup → nat.pre → fib
+ * (TTL, MTU) → policy for new flows → nat.post → rewrite.
  * The FIB and neighbour lookups are linear scans with the model's tie-breaking (longest
  * prefix, then lowest metric, then earliest route; first neighbour definition wins):
  * same answers as the model's hash tables, sized for scenarios, not for a million routes. */
+#include <stdlib.h>
 #include <string.h>
 #include "worker_int.h"
 #include "../../bpf/xdplab_abi.h"
@@ -171,7 +173,11 @@ static void walk_l4v4(struct xl_dp *dp, const uint8_t *b, int l3, int ihl, int t
 {
 	dp->l4_proto = b[l3 + 9];
 	dp->l4_off = l3 + ihl;
-	dp->l4_first = (be16(b, l3 + 6) & 0x1fff) == 0;
+	int fo = be16(b, l3 + 6);
+	dp->l4_first = (fo & 0x1fff) == 0;
+	dp->is_frag = (fo & 0x3fff) != 0;
+	dp->more_frags = (fo & 0x2000) != 0;
+	dp->frag_id = (uint32_t)be16(b, l3 + 4);
 	dp->l4_end = l3 + tot;
 	if (dp->l4_off >= l3 + tot) dp->l4_first = 0;
 }
@@ -183,10 +189,16 @@ static void walk_l4v6(struct xl_dp *dp, const uint8_t *b, int l3, int tot)
 	int nh = b[l3 + 6];
 	int o = l3 + 40;
 	dp->l4_first = 1;
+	dp->is_frag = 0;
+	dp->more_frags = 0;
+	dp->frag_id = 0;
 	for (int n = 0; n < 8; n++) {
 		if (nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44) {
 			if (o + 8 > end) break;
 			if (nh == 44) {
+				dp->is_frag = 1;
+				dp->more_frags = (be16(b, o + 2) & 1) != 0;
+				dp->frag_id = ((uint32_t)b[o + 4] << 24) | ((uint32_t)b[o + 5] << 16) | ((uint32_t)b[o + 6] << 8) | b[o + 7];
 				int fo = be16(b, o + 2) & 0xfff8;
 				int next = b[o];
 				o += 8;
@@ -399,6 +411,19 @@ static int finish_l2(struct xl_dp *dp, uint8_t *b, int off, int l3, int tags, in
 	return XL_DP_FORWARD;
 }
 
+/* An error about a packet whose destination nat.pre translated is related to that
+ * session: translate its quote back (netfilter NATs locally generated errors at POSTROUTING). */
+static int nat_error(struct xl_dp *dp, int rc, int family, double now)
+{
+	if (rc != XL_DP_ICMP_ERROR || dp->nat.sid < 0) return rc;
+	int ihl = family == 4 ? 20 : 40;
+	int sc = dp->nat.src_changed, dc = dp->nat.dst_changed;
+	xl_translate_icmp_error(&dp->nat, dp->gen_buf, ETH_HLEN, family, ETH_HLEN + ihl, dp->gen_len, now);
+	dp->nat.src_changed = sc;
+	dp->nat.dst_changed = dc;
+	return rc;
+}
+
 static int forward4(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int tags, int in, double now)
 {
 	if (l3 + 20 > end) return drop(dp, XDPLAB_R_MALFORMED);
@@ -414,11 +439,19 @@ static int forward4(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 		return drop(dp, XDPLAB_R_MARTIAN);
 	if (d0 == 255 && b[dst + 1] == 255 && b[dst + 2] == 255 && b[dst + 3] == 255) return kernel(dp);
 	if (d0 == 0 || d0 == 127 || (d0 >= 224 && d0 < 240)) return drop(dp, XDPLAB_R_MARTIAN);
-	if (is_local4(dp, b, dst) || is_bcast4(dp, b, dst)) return kernel(dp);
+	if (is_bcast4(dp, b, dst)) return kernel(dp);
+	int local_dst = is_local4(dp, b, dst);
 	if (is_local4(dp, b, src) || is_bcast4(dp, b, src)) return drop(dp, XDPLAB_R_MARTIAN);
 
+	walk_l4v4(dp, b, l3, ihl, tot);
+	struct xl_nat *nat = &dp->nat;
+	xl_nat_begin(nat, b, l3, 4, dp->l4_proto, dp->l4_off, dp->l4_first, dp->l4_end, dp->is_frag, dp->more_frags, dp->frag_id);
+	if (xl_nat_l4_truncated(nat)) return drop(dp, XDPLAB_R_MALFORMED);
+	if (local_dst && dp->reply_miss_to_kernel) return kernel(dp);
 	dp->lookup_kind = XL_LK_NEW;
-	/* nat.pre: pass-through */
+	int rc = xl_nat_pre_hook(dp, b, in, local_dst, now);
+	if (rc != 0) return rc;
+
 	int ri = fib_lookup(dp, 4, b, dst);
 	if (ri < 0) {
 		dp->reason = XDPLAB_R_NO_ROUTE;
@@ -435,22 +468,24 @@ static int forward4(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	int ttl = b[l3 + 8];
 	if (ttl <= 1) {
 		dp->reason = XDPLAB_R_TTL_EXPIRED;
-		return icmp4(dp, b, off, l3, ihl, tot, 11, 0, 0, in, now);
+		return nat_error(dp, icmp4(dp, b, off, l3, ihl, tot, 11, 0, 0, in, now), 4, now);
 	}
 	int mtu = dp->ifaces[eg].mtu;
 	if (tot > mtu && !dp->ignore_mtu) {
 		if (b[l3 + 6] & 0x40) {
 			dp->reason = XDPLAB_R_MTU_EXCEEDED;
-			return icmp4(dp, b, off, l3, ihl, tot, 3, 4, (uint32_t)mtu, in, now);
+			return nat_error(dp, icmp4(dp, b, off, l3, ihl, tot, 3, 4, (uint32_t)mtu, in, now), 4, now);
 		}
 		return drop(dp, XDPLAB_R_MTU_EXCEEDED_DF_CLEAR);
 	}
-	walk_l4v4(dp, b, l3, ihl, tot);
-	if (!permitted(dp, 4, b, src, dst, in, eg)) {
+	/* FORWARD-hook policy: new flows only (replies and established sessions are not re-checked) */
+	if (nat->is_new && !permitted(dp, 4, b, src, dst, in, eg)) {
 		dp->lookup_kind = XL_LK_DENIED;
 		return drop(dp, XDPLAB_R_POLICY_DENY);
 	}
-	/* nat.post: pass-through */
+	rc = xl_nat_post_hook(dp, b, eg, 4, now);
+	if (rc != 0) return rc;
+	xl_nat_finish(nat, b);
 	b[l3 + 8] = ttl - 1;
 	put16(b, l3 + 10, ttl_decrement_checksum(be16(b, l3 + 10)));
 	return finish_l2(dp, b, off, l3, tags, tot, eg, 4, now);
@@ -470,10 +505,19 @@ static int forward6(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	}
 	if (b[dst] == 0xfe && (b[dst + 1] & 0xc0) == 0x80) return kernel(dp);
 	if (is_loop_or_unspec6(b, dst) || is_v4mapped6(b, dst)) return drop(dp, XDPLAB_R_MARTIAN);
-	if (is_local6(dp, b, dst)) return kernel(dp);
-	if (is_loop_or_unspec6(b, src) || (b[src] == 0xfe && (b[src + 1] & 0xc0) == 0x80)) return drop(dp, XDPLAB_R_MARTIAN);
+	int local_dst = is_local6(dp, b, dst);
+	if (!local_dst && (is_loop_or_unspec6(b, src) || (b[src] == 0xfe && (b[src + 1] & 0xc0) == 0x80)))
+		return drop(dp, XDPLAB_R_MARTIAN);
 
+	walk_l4v6(dp, b, l3, tot);
+	struct xl_nat *nat = &dp->nat;
+	xl_nat_begin(nat, b, l3, 6, dp->l4_proto, dp->l4_off, dp->l4_first, dp->l4_end, dp->is_frag, dp->more_frags, dp->frag_id);
+	if (xl_nat_l4_truncated(nat)) return drop(dp, XDPLAB_R_MALFORMED);
+	if (local_dst && dp->reply_miss_to_kernel) return kernel(dp);
 	dp->lookup_kind = XL_LK_NEW;
+	int rc = xl_nat_pre_hook(dp, b, in, local_dst, now);
+	if (rc != 0) return rc;
+
 	int ri = fib_lookup(dp, 6, b, dst);
 	if (ri < 0) {
 		dp->reason = XDPLAB_R_NO_ROUTE;
@@ -488,19 +532,24 @@ static int forward6(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	int hop = b[l3 + 7];
 	if (hop <= 1) {
 		dp->reason = XDPLAB_R_TTL_EXPIRED;
-		return icmp6(dp, b, off, l3, tot, 3, 0, 0, in, now);
+		return nat_error(dp, icmp6(dp, b, off, l3, tot, 3, 0, 0, in, now), 6, now);
 	}
 	int mtu = dp->ifaces[eg].mtu;
 	if (mtu < 1280) mtu = 1280;
 	if (tot > mtu && !dp->ignore_mtu) {
 		dp->reason = XDPLAB_R_MTU_EXCEEDED;
-		return icmp6(dp, b, off, l3, tot, 2, 0, (uint32_t)mtu, in, now);
+		return nat_error(dp, icmp6(dp, b, off, l3, tot, 2, 0, (uint32_t)mtu, in, now), 6, now);
 	}
+	/* icmp6() may have re-walked for its own checks: walk again for the policy and NAT */
 	walk_l4v6(dp, b, l3, tot);
-	if (!permitted(dp, 6, b, src, dst, in, eg)) {
+	if (nat->is_new && !permitted(dp, 6, b, src, dst, in, eg)) {
 		dp->lookup_kind = XL_LK_DENIED;
 		return drop(dp, XDPLAB_R_POLICY_DENY);
 	}
+	rc = xl_nat_post_hook(dp, b, eg, 6, now);
+	if (rc != 0) return rc;
+	xl_nat_finish(nat, b);
+
 	b[l3 + 7] = hop - 1;
 	return finish_l2(dp, b, off, l3, tags, tot, eg, 6, now);
 }
@@ -549,4 +598,93 @@ int xl_dp_neighbor_known(struct xl_dp *dp, int egress, const uint8_t *nexthop, i
 {
 	if (now > dp->now_seen) dp->now_seen = now;
 	return neigh_resolved(dp, egress, family, nexthop, 0, now) >= 0;
+}
+
+int xl_dp_neighbor_resolved(struct xl_dp *dp, int egress, int family, const uint8_t *nexthop, double now)
+{
+	return neigh_resolved(dp, egress, family, nexthop, 0, now) >= 0;
+}
+
+int xl_dp_is_local_key(struct xl_dp *dp, int family, const uint32_t *k)
+{
+	uint8_t b[16];
+	for (int j = 0; j < 4; j++) put32(b, j * 4, k[j]);
+	return family == 4 ? is_local4(dp, b, 0) : is_local6(dp, b, 0);
+}
+
+int xl_dp_nat_init(struct xl_dp *dp, double seed, int generic, uint32_t bugs, int sessions)
+{
+	struct xl_nat *n = &dp->nat;
+	if (n->sessions.orig) return -1; /* once */
+	if (xl_sessions_init(&n->sessions, sessions) != 0) return -1;
+	n->sessions.b_no_reverse_index = (bugs & XL_BUG_NO_REVERSE_INDEX) != 0;
+	n->sessions.b_reverse_index_overwrite = (bugs & XL_BUG_REVERSE_INDEX_OVERWRITE) != 0;
+	n->sessions.b_rst_tears_down = (bugs & XL_BUG_RST_TEARS_DOWN) != 0;
+	if (xl_frags_init(&n->frags, XL_FRAG_CAPACITY) != 0) return -1;
+	struct xl_prng root;
+	xl_prng_seed(&root, seed);
+	xl_prng_fork(&root, 0x4e4154, &n->prng); /* "NAT" */
+	n->b_sign_flip = (bugs & XL_BUG_SIGN_FLIPPED_DELTA) != 0;
+	n->b_partial_as_full = (bugs & XL_BUG_PARTIAL_CSUM_AS_FULL) != 0;
+	n->b_port_only_no_csum = (bugs & XL_BUG_PORT_ONLY_NAT_NO_CSUM) != 0;
+	n->b_stale_ports = (bugs & XL_BUG_PORTS_FROM_STALE_FRAME) != 0;
+	n->b_mutated_tuple = (bugs & XL_BUG_TUPLE_FROM_MUTATED_FRAME) != 0;
+	n->b_embedded_no_swap = (bugs & XL_BUG_EMBEDDED_ICMP_NO_SWAP) != 0;
+	n->b_snat_collision = (bugs & XL_BUG_SNAT_PORT_COLLISION) != 0;
+	n->b_overwrite = (bugs & XL_BUG_REVERSE_INDEX_OVERWRITE) != 0;
+	n->b_frag_lose = (bugs & XL_BUG_FRAGMENTS_LOSE_SESSION) != 0;
+	n->b_session_after_neigh = (bugs & XL_BUG_SESSION_AFTER_NEIGHBOR) != 0;
+	dp->reply_miss_to_kernel = (bugs & XL_BUG_REPLY_MISS_GOES_TO_KERNEL) != 0;
+	n->generic_attach = generic;
+	n->stale_sport = -1;
+	n->stale_dport = -1;
+	/* the interfaces' NAT addresses: first IPv4, first non-link-local IPv6 */
+	int ni = dp->nifaces;
+	n->nifaces = ni;
+	n->if_addr4 = calloc(ni, sizeof(uint32_t));
+	n->if_has4 = calloc(ni, 1);
+	n->if_addr6 = calloc((size_t)ni * 4, sizeof(uint32_t));
+	n->if_has6 = calloc(ni, 1);
+	if (!n->if_addr4 || !n->if_has4 || !n->if_addr6 || !n->if_has6) return -1;
+	return 0;
+}
+
+/* Called by ready: the interface addresses are complete then. */
+void xl_dp_nat_addrs(struct xl_dp *dp)
+{
+	struct xl_nat *n = &dp->nat;
+	for (int i = 0; i < n->nifaces && i < dp->nifaces; i++) {
+		const struct xl_iface *ifc = &dp->ifaces[i];
+		for (int j = 0; j < ifc->naddrs; j++) {
+			const struct xl_addr *a = &ifc->addrs[j];
+			if (a->family == 4 && !n->if_has4[i]) {
+				n->if_addr4[i] = ((uint32_t)a->bytes[0] << 24) | ((uint32_t)a->bytes[1] << 16) | ((uint32_t)a->bytes[2] << 8) | a->bytes[3];
+				n->if_has4[i] = 1;
+			}
+			if (a->family == 6 && !n->if_has6[i] && !(a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80)) {
+				for (int q = 0; q < 4; q++)
+					n->if_addr6[i * 4 + q] = ((uint32_t)a->bytes[q * 4] << 24) | ((uint32_t)a->bytes[q * 4 + 1] << 16) |
+								 ((uint32_t)a->bytes[q * 4 + 2] << 8) | a->bytes[q * 4 + 3];
+				n->if_has6[i] = 1;
+			}
+		}
+	}
+}
+
+void xl_dp_nat_free(struct xl_dp *dp)
+{
+	struct xl_nat *n = &dp->nat;
+	if (n->sessions.orig) xl_sessions_free(&n->sessions);
+	xl_frags_free(&n->frags);
+	for (int i = 0; i < n->nsnat; i++) {
+		free(n->snat[i].pool);
+		free(n->snat[i].pool_fam);
+	}
+	free(n->snat);
+	free(n->dnat);
+	free(n->if_addr4);
+	free(n->if_has4);
+	free(n->if_addr6);
+	free(n->if_has6);
+	memset(n, 0, sizeof(*n));
 }

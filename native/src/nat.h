@@ -6,6 +6,7 @@
 #ifndef XL_NAT_H
 #define XL_NAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define XL_KEY_WORDS 10

@@ -90,7 +90,8 @@ struct xl_worker *xl_worker_open(int nbindings, int nifaces, int frames, int fra
 	w->b = calloc(nbindings, sizeof(struct xl_bind));
 	w->ws = calloc(XL_W_NSCALARS, sizeof(int32_t));
 	w->c = calloc(XL_C_COUNT, sizeof(double));
-	if (!w->dp.ifaces || !w->b || !w->ws || !w->c) {
+	w->csum_partial_if = calloc(nifaces, 1);
+	if (!w->dp.ifaces || !w->b || !w->ws || !w->c || !w->csum_partial_if) {
 		xl_worker_close(w);
 		return NULL;
 	}
@@ -223,8 +224,104 @@ int xl_worker_configure_binding(struct xl_worker *w, int b, int iface, int queue
 	return 0;
 }
 
+int xl_worker_configure_nat(struct xl_worker *w, double seed, int generic, const uint8_t *csum_partial, int sessions)
+{
+	if (w->nat_ready) return -EALREADY;
+	if (sessions <= 0) sessions = XL_DEFAULT_SESSIONS;
+	if (xl_dp_nat_init(&w->dp, seed, generic, w->bugs, sessions) != 0) return -ENOMEM;
+	if (csum_partial) memcpy(w->csum_partial_if, csum_partial, w->nifaces);
+	w->nat_ready = 1;
+	return 0;
+}
+
+int xl_worker_configure_snat(struct xl_worker *w, int egress, int from_family, const uint8_t *from, int from_len,
+			     int is_interface, int port_lo, int port_hi)
+{
+	struct xl_nat *n = &w->dp.nat;
+	if (!w->nat_ready || egress < 0 || egress >= w->nifaces) return -EINVAL;
+	if (n->nsnat == n->cap_snat) {
+		int cap = n->cap_snat ? n->cap_snat * 2 : 8;
+		struct xl_snat_rule *r = realloc(n->snat, cap * sizeof(*r));
+		if (!r) return -ENOMEM;
+		n->snat = r;
+		n->cap_snat = cap;
+	}
+	struct xl_snat_rule *r = &n->snat[n->nsnat];
+	memset(r, 0, sizeof(*r));
+	r->egress = egress;
+	r->has_from = from_family != 0;
+	r->from_family = from_family;
+	r->from_plen = from_len;
+	if (from) memcpy(r->from, from, 16);
+	r->is_interface = is_interface;
+	r->lo = port_lo;
+	r->hi = port_hi;
+	r->specified = !(port_lo == 1024 && port_hi == 65535);
+	return n->nsnat++;
+}
+
+int xl_worker_configure_snat_pool(struct xl_worker *w, int rule, int family, const uint8_t *bytes, int prefix_len)
+{
+	struct xl_nat *n = &w->dp.nat;
+	if (rule < 0 || rule >= n->nsnat) return -EINVAL;
+	struct xl_snat_rule *r = &n->snat[rule];
+	int host_bits = (family == 4 ? 32 : 128) - prefix_len;
+	if (host_bits < 0) return -EINVAL;
+	int count = 1 << (host_bits < 16 ? host_bits : 16);
+	uint32_t *pool = realloc(r->pool, (size_t)(r->npool + count) * 4 * sizeof(uint32_t));
+	if (!pool) return -ENOMEM;
+	r->pool = pool;
+	uint8_t *fam = realloc(r->pool_fam, (size_t)(r->npool + count));
+	if (!fam) return -ENOMEM;
+	r->pool_fam = fam;
+	uint32_t wd[4];
+	for (int j = 0; j < 4; j++)
+		wd[j] = ((uint32_t)bytes[j * 4] << 24) | ((uint32_t)bytes[j * 4 + 1] << 16) | ((uint32_t)bytes[j * 4 + 2] << 8) | bytes[j * 4 + 3];
+	for (int i = 0; i < count; i++) {
+		uint32_t *o = r->pool + (size_t)(r->npool + i) * 4;
+		if (family == 4) {
+			o[0] = wd[0] + (uint32_t)i;
+			o[1] = o[2] = o[3] = 0;
+		} else {
+			for (int j = 0; j < 4; j++) o[j] = wd[j] + (j == 3 ? (uint32_t)i : 0);
+		}
+		r->pool_fam[r->npool + i] = (uint8_t)family;
+	}
+	r->npool += count;
+	return 0;
+}
+
+int xl_worker_configure_dnat(struct xl_worker *w, int ingress, int proto, int family, const uint8_t *dst, int port,
+			     const uint8_t *to, int to_port)
+{
+	struct xl_nat *n = &w->dp.nat;
+	if (!w->nat_ready) return -EINVAL;
+	if (n->ndnat == n->cap_dnat) {
+		int cap = n->cap_dnat ? n->cap_dnat * 2 : 8;
+		struct xl_dnat_rule *r = realloc(n->dnat, cap * sizeof(*r));
+		if (!r) return -ENOMEM;
+		n->dnat = r;
+		n->cap_dnat = cap;
+	}
+	struct xl_dnat_rule *r = &n->dnat[n->ndnat++];
+	memset(r, 0, sizeof(*r));
+	r->ingress = ingress;
+	r->proto = proto;
+	r->family = family;
+	memcpy(r->dst, dst, 16);
+	r->port = port;
+	memcpy(r->to, to, 16);
+	r->to_port = to_port;
+	return 0;
+}
+
 int xl_worker_ready(struct xl_worker *w)
 {
+	if (!w->nat_ready) {
+		int rc = xl_worker_configure_nat(w, 0, 0, NULL, XL_DEFAULT_SESSIONS);
+		if (rc != 0) return rc;
+	}
+	xl_dp_nat_addrs(&w->dp);
 	if (w->max_queues < 1) w->max_queues = 1;
 	w->binding_at = malloc((size_t)w->nifaces * w->max_queues * sizeof(int32_t));
 	if (!w->binding_at) return -ENOMEM;
@@ -256,7 +353,8 @@ int xl_worker_ready(struct xl_worker *w)
 	/* One call touches at most: the RX batches, the held list, the local queue, and the
 	 * ICMP copies they generate; each packet writes a handful of events. */
 	int per_call = w->nb * (w->batch > 0 ? w->batch : 1) + hm + cap + 16;
-	w->ev_cap = per_call * 8;
+	/* + steering: ≤ 2 keys removed and 2 added per packet, 2 per expired session (timers) */
+	w->ev_cap = per_call * 16 + 2 * 4096 + 64;
 	w->ev = calloc(w->ev_cap, sizeof(struct xl_event));
 	w->arena_cap = per_call * 2 * (w->frame_size > XL_GEN_BUF_SIZE ? w->frame_size : XL_GEN_BUF_SIZE);
 	w->arena = malloc(w->arena_cap);
@@ -288,6 +386,14 @@ void *xl_worker_region(struct xl_worker *w, int region, int b, int *bytes)
 	case XL_REG_RING_CACHE: p = bb->cache; n = 32; break;
 	case XL_REG_WSCALARS: p = w->ws; n = XL_W_NSCALARS * 4; break;
 	case XL_REG_COUNTERS: p = w->c; n = XL_C_COUNT * 8; break;
+	case XL_REG_SESS_ORIG: p = w->dp.nat.sessions.orig; n = w->dp.nat.sessions.capacity * XL_KEY_WORDS * 4; break;
+	case XL_REG_SESS_REPLY: p = w->dp.nat.sessions.reply; n = w->dp.nat.sessions.capacity * XL_KEY_WORDS * 4; break;
+	case XL_REG_SESS_STATE: p = w->dp.nat.sessions.state; n = w->dp.nat.sessions.capacity; break;
+	case XL_REG_SESS_FLAGS: p = w->dp.nat.sessions.flags; n = w->dp.nat.sessions.capacity; break;
+	case XL_REG_SESS_EXPIRES: p = w->dp.nat.sessions.expires; n = w->dp.nat.sessions.capacity * 8; break;
+	case XL_REG_SESS_EGRESS: p = w->dp.nat.sessions.egress_if; n = w->dp.nat.sessions.capacity * 2; break;
+	case XL_REG_SESS_GEN: p = w->dp.nat.sessions.gen; n = w->dp.nat.sessions.capacity * 4; break;
+	case XL_REG_NAT_STATS: p = w->dp.nat.sessions.stats; n = XL_NS_COUNT * 8; break;
 	case XL_REG_LOCAL_BUF: p = w->local_buf; n = w->local_cap * w->frame_size; break;
 	case XL_REG_LOCAL_EGRESS: p = w->local_egress; n = lc; break;
 	case XL_REG_LOCAL_LEN: p = w->local_len; n = lc; break;
@@ -592,13 +698,32 @@ static void process_one(struct xl_worker *w, struct xl_bind *bb, uint64_t addr, 
 	if (!same) return drop_pkt(w, bb, f, data, addr, len, id, XDPLAB_R_META_TUPLE_MISMATCH, now, 1);
 
 	struct xl_dp *dp = &w->dp;
+	/* generic XDP hands the skb's checksum state over with the frame (traffic.csumPartial) */
+	dp->nat.csum_partial = w->csum_partial_if[BS(bb, IFACE)] == 1;
 	int act = xl_dp_process(dp, data, (int)addr, len, BS(bb, IFACE), now);
 	if (w->want_path && id >= 0) {
 		struct xl_event *e = ev_new(w, XL_EV_DECIDE, id, now);
+		int fib = dp->last_route >= 0 && dp->egress_if >= 0;
 		e->a = dp->lookup_kind;
-		e->b = (dp->last_route >= 0 && dp->egress_if >= 0) ? dp->egress_if : -1;
+		e->b = fib ? dp->egress_if : -1;
 		e->c = dp->nexthop_family;
 		memcpy(e->x, dp->nexthop, 16);
+		const struct xl_nat *n = &dp->nat;
+		if (fib && n->sid >= 0 && (n->src_changed || n->dst_changed)) {
+			/* Dataplane.describeNat: the packet now carries the inverse of the other direction's key */
+			const uint32_t *o = (n->dir == 0 ? n->sessions.reply : n->sessions.orig) + (size_t)n->sid * XL_KEY_WORDS;
+			e = ev_new(w, XL_EV_NAT, id, now);
+			e->a = (n->src_changed ? 1 : 0) | (n->dst_changed ? 2 : 0);
+			e->b = o[9] & 0xff;
+			e->c = (int32_t)o[8];
+			e->d = (o[9] >> 8) & 0xff;
+			for (int j = 0; j < 8; j++) {
+				e->x[j * 4] = o[j] >> 24;
+				e->x[j * 4 + 1] = o[j] >> 16;
+				e->x[j * 4 + 2] = o[j] >> 8;
+				e->x[j * 4 + 3] = o[j];
+			}
+		}
 	}
 	switch (act) {
 	case XL_DP_FORWARD:
@@ -637,6 +762,7 @@ static void process_one(struct xl_worker *w, struct xl_bind *bb, uint64_t addr, 
 		e->a = id;
 		e->b = BS(bb, IFACE);
 		e->c = BS(bb, QUEUE);
+		e->d = dp->gen_egress_if;
 		w->c[XL_C_ICMP_GENERATED]++;
 		enqueue_copy(w, dp->gen_buf, dp->gen_len, gid, dp->gen_egress_if, BS(bb, QUEUE), now);
 		return;
@@ -728,6 +854,46 @@ static int retry_held(struct xl_worker *w, double now)
 	return wk;
 }
 
+/* Worker.publishSteering: the session log becomes XL_EV_STEER events the adapter applies
+ * to the shim's session map in order (live mode: no map is written yet, the log is dropped). */
+static void publish_steering(struct xl_worker *w, double now)
+{
+	struct xl_sessions *s = &w->dp.nat.sessions;
+	int n = s->steer_count;
+	if (n == 0) return;
+	if (!w->live_mode)
+		for (int i = 0; i < n; i++) {
+			const uint32_t *k = s->steer_keys + (size_t)i * XL_KEY_WORDS;
+			struct xl_event *e = ev_new(w, XL_EV_STEER, -1, now);
+			e->a = s->steer_ops[i];
+			e->b = (k[9] & 0xff) == 4 ? 4 : 16;
+			e->c = (int32_t)k[8];
+			e->d = (k[9] >> 8) & 0xff;
+			for (int j = 0; j < 8; j++) {
+				e->x[j * 4] = k[j] >> 24;
+				e->x[j * 4 + 1] = k[j] >> 16;
+				e->x[j * 4 + 2] = k[j] >> 8;
+				e->x[j * 4 + 3] = k[j];
+			}
+		}
+	s->steer_count = 0;
+}
+
+int xl_worker_timers(struct xl_worker *w, double now)
+{
+	WS(w, EVENT_COUNT) = 0;
+	WS(w, ARENA_USED) = 0;
+	int n = xl_sessions_expire(&w->dp.nat.sessions, now, 4096);
+	w->c[XL_C_SESSIONS_EXPIRED] += n;
+	publish_steering(w, now);
+	return n;
+}
+
+int xl_worker_session_capacity(struct xl_worker *w)
+{
+	return w->dp.nat.sessions.capacity;
+}
+
 int xl_do_poll_rx(struct xl_worker *w, double now)
 {
 	w->c[XL_C_POLLS]++;
@@ -763,6 +929,7 @@ int xl_do_poll_rx(struct xl_worker *w, double now)
 		xsk_ring_cons__release(&bb->rx, n);
 		w->c[XL_C_RX] += n;
 	}
+	publish_steering(w, now);
 	return work;
 }
 
@@ -965,5 +1132,7 @@ void xl_worker_close(struct xl_worker *w)
 	free(w->dp.routes);
 	free(w->dp.neigh);
 	free(w->dp.rules);
+	xl_dp_nat_free(&w->dp);
+	free(w->csum_partial_if);
 	free(w);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <xdp/xsk.h>
 #include "xl_worker.h"
+#include "nat.h"
 
 #define XL_DP_FORWARD 1
 #define XL_DP_DROP 2
@@ -15,6 +16,8 @@
 #define XL_DP_ICMP_ERROR 5
 
 #define XL_LK_NONE 0
+#define XL_LK_SESSION_HIT 1
+#define XL_LK_NAT_REVERSE_HIT 3
 #define XL_LK_NEW 4
 #define XL_LK_DENIED 5
 
@@ -39,8 +42,10 @@ struct xl_dp {
 	uint8_t gen_buf[XL_GEN_BUF_SIZE];
 	int gen_len, gen_egress_if, gen_type, gen_code;
 	double last_now, now_seen;
-	int l4_proto, l4_off, l4_first, l4_end;
-	int icmp_errors, default_permit, ignore_mtu;
+	int l4_proto, l4_off, l4_first, l4_end, is_frag, more_frags;
+	uint32_t frag_id;
+	int icmp_errors, default_permit, ignore_mtu, reply_miss_to_kernel;
+	struct xl_nat nat;
 	int nifaces; struct xl_iface *ifaces;
 	int nroutes, cap_routes; struct xl_route *routes;
 	int nneigh, cap_neigh; struct xl_neigh *neigh;
@@ -51,6 +56,13 @@ int xl_dp_process(struct xl_dp *dp, uint8_t *buf, int off, int len, int ingress,
 int xl_dp_neighbor_known(struct xl_dp *dp, int egress, const uint8_t *nexthop, int family, double now);
 int xl_dp_complete_hold(struct xl_dp *dp, uint8_t *buf, int off, int egress, const uint8_t *nexthop, int family);
 void xl_dp_flush_neighbors(struct xl_dp *dp, int iface, double until);
+int xl_dp_neighbor_resolved(struct xl_dp *dp, int egress, int family, const uint8_t *nexthop, double now);
+/* Is the address in key words k[0..4) one of the router's (Dataplane.isLocalKey)? */
+int xl_dp_is_local_key(struct xl_dp *dp, int family, const uint32_t *k);
+/* NAT configuration and teardown (dataplane.c). */
+int xl_dp_nat_init(struct xl_dp *dp, double seed, int generic, uint32_t bugs, int sessions);
+void xl_dp_nat_addrs(struct xl_dp *dp);
+void xl_dp_nat_free(struct xl_dp *dp);
 
 /* The subset of sim/packet/parse.ts decode() the worker reads (Ethernet link type). */
 struct xl_view {
@@ -92,6 +104,8 @@ struct xl_worker {
 	uint8_t *arena;
 	int arena_cap;
 	struct xl_dp dp;
+	uint8_t *csum_partial_if; /* per ingress interface: traffic.csumPartial */
+	int nat_ready;
 	struct xl_view view;
 	uint8_t tmp_nexthop[16];
 	int is_ready;

@@ -28,6 +28,20 @@ enum {
 	XL_BUG_WAKE_TX_FOR_RX = 1u << 6, /* zero-copy */
 	XL_BUG_LOST_WAKEUP = 1u << 7,    /* zero-copy */
 	XL_BUG_IGNORE_MTU = 1u << 8,     /* D′: over-MTU frames are sent anyway */
+	/* CATALOGUE C, D, D′ (the dataplane's NAT; same names as the model's switches) */
+	XL_BUG_TUPLE_FROM_MUTATED_FRAME = 1u << 9,
+	XL_BUG_PORTS_FROM_STALE_FRAME = 1u << 10,
+	XL_BUG_NO_REVERSE_INDEX = 1u << 11,
+	XL_BUG_REVERSE_INDEX_OVERWRITE = 1u << 12,
+	XL_BUG_REPLY_MISS_GOES_TO_KERNEL = 1u << 13,
+	XL_BUG_EMBEDDED_ICMP_NO_SWAP = 1u << 14,
+	XL_BUG_RST_TEARS_DOWN = 1u << 15,
+	XL_BUG_SESSION_AFTER_NEIGHBOR = 1u << 16,
+	XL_BUG_SNAT_PORT_COLLISION = 1u << 17,
+	XL_BUG_SIGN_FLIPPED_DELTA = 1u << 18,
+	XL_BUG_PARTIAL_CSUM_AS_FULL = 1u << 19,
+	XL_BUG_PORT_ONLY_NAT_NO_CSUM = 1u << 20,
+	XL_BUG_FRAGMENTS_LOSE_SESSION = 1u << 21,
 };
 
 /* Counters, in the order of the TS Worker's `c` object. */
@@ -36,6 +50,7 @@ enum {
 	XL_C_HELD_RETRIED, XL_C_ICMP_GENERATED, XL_C_REAPED, XL_C_FILL_SUBMITTED, XL_C_KICKS,
 	XL_C_RX_WAKEUPS, XL_C_TX_RING_SUBMITTED, XL_C_BACKPRESSURE_POLLS, XL_C_PENDING_TX_FULL,
 	XL_C_LOCAL_COPIES, XL_C_PREPARED_COPIES, XL_C_INPLACE, XL_C_RESERVE_FAILED,
+	XL_C_STEER_ADDED, XL_C_STEER_REMOVED, XL_C_STEER_REFUSED, XL_C_SESSIONS_EXPIRED,
 	XL_C_COUNT
 };
 
@@ -73,6 +88,15 @@ enum {
 	XL_REG_HELD_FAMILY, XL_REG_HELD_NEXTHOP, XL_REG_HELD_DEADLINE,
 	XL_REG_EVENTS,        /* struct xl_event[capacity] */
 	XL_REG_ARENA,         /* bytes copied for sink events */
+	/* the session table's columns (sim/dataplane/session.ts), row = session id */
+	XL_REG_SESS_ORIG,     /* u32[capacity*10] */
+	XL_REG_SESS_REPLY,    /* u32[capacity*10] */
+	XL_REG_SESS_STATE,    /* u8[capacity] */
+	XL_REG_SESS_FLAGS,    /* u8[capacity] */
+	XL_REG_SESS_EXPIRES,  /* f64[capacity] */
+	XL_REG_SESS_EGRESS,   /* i16[capacity] */
+	XL_REG_SESS_GEN,      /* u32[capacity] */
+	XL_REG_NAT_STATS,     /* f64[7]: live, installs, removals, snat_exhausted, table_full, frag_no_session, icmp_translated */
 	XL_REG_COUNT
 };
 
@@ -84,9 +108,11 @@ enum {
 	XL_EV_DECIDE = 4,  /* path extras: a=lookupKind, b=egress (-1: no fib), c=nexthop family, x=nexthop */
 	XL_EV_TXQ = 5,     /* tracker.txEnq[id]=t; a>0: tracker.txq[id]=a */
 	XL_EV_TXRING = 6,  /* tracker.txRing[id]=t */
-	XL_EV_NEWPKT = 7,  /* tracker.newPacket(generated, -1, cause=a, t, iface=b, queue=c) must return id */
+	XL_EV_NEWPKT = 7,  /* tracker.newPacket(generated, -1, cause=a, t, iface=b, queue=c) must return id; d = its egress (path extras fib) */
 	XL_EV_KICK = 8,    /* kernel: sendto on binding a at t, then host.onTxOut */
 	XL_EV_WAKE_RX = 9, /* kernel: recvfrom ("wake RX") on binding a (zero-copy) */
+	XL_EV_STEER = 10,  /* shim session map: a=1 add / 2 remove, b=addr len, c=sport<<16|dport, d=proto, x=src|dst (key words, big-endian) */
+	XL_EV_NAT = 11,    /* path extras `nat`: a=srcChanged|dstChanged<<1, b=family, c=ports of the other direction's key, d=proto, x=its src|dst */
 };
 
 struct xl_event {
@@ -115,6 +141,18 @@ XL_API int xl_worker_configure_rule(struct xl_worker *w, int permit, int proto, 
 				    int src_family, const uint8_t *src, int src_len, int dst_family,
 				    const uint8_t *dst, int dst_len, int dport_lo, int dport_hi);
 XL_API int xl_worker_configure_binding(struct xl_worker *w, int b, int iface, int queue, int ifindex, int slot);
+/* NAT (sim/dataplane/nat.ts): call before the rules and before ready. seed = scenario seed
+ * (the PRNG is forked as the model's), generic = dataplane.attach is "generic",
+ * csum_partial = per-interface traffic.csumPartial (nifaces bytes), sessions = capacity. */
+XL_API int xl_worker_configure_nat(struct xl_worker *w, double seed, int generic, const uint8_t *csum_partial, int sessions);
+/* SNAT rule: returns its index (for the pool) or -errno. from_family 0 = any source. */
+XL_API int xl_worker_configure_snat(struct xl_worker *w, int egress, int from_family, const uint8_t *from, int from_len,
+				    int is_interface, int port_lo, int port_hi);
+/* One pool entry of SNAT rule `rule` (a prefix expands as the model's: ≤ 2^16 addresses). */
+XL_API int xl_worker_configure_snat_pool(struct xl_worker *w, int rule, int family, const uint8_t *bytes, int prefix_len);
+/* DNAT rule: port/to_port -1 = none; proto 0 = any. */
+XL_API int xl_worker_configure_dnat(struct xl_worker *w, int ingress, int proto, int family, const uint8_t *dst, int port,
+				    const uint8_t *to, int to_port);
 /* Allocates the tables after configuration; 0 or -errno. */
 XL_API int xl_worker_ready(struct xl_worker *w);
 XL_API void *xl_worker_region(struct xl_worker *w, int region, int b, int *bytes);
@@ -134,6 +172,11 @@ XL_API int xl_worker_poll_tx(struct xl_worker *w, double now);
  * XL_W_FUSED_KICKS = poll_tx's result, or -1 when poll_tx did not run. Halves the calls
  * of idle polls. */
 XL_API int xl_worker_poll(struct xl_worker *w, double now);
+/* The session-timer pass (Worker.timers): expire ≤ 4096 rows, publish the removed keys
+ * as XL_EV_STEER events. Returns the number of sessions removed. Events from 0. */
+XL_API int xl_worker_timers(struct xl_worker *w, double now);
+/* Session table capacity (rows of the XL_REG_SESS_* regions). */
+XL_API int xl_worker_session_capacity(struct xl_worker *w);
 XL_API int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now);
 XL_API int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now);
 /* Copies up to n counters (XL_C_* order) into out; returns how many. Safe to call while a

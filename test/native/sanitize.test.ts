@@ -1,7 +1,9 @@
 // The native worker under ASan+UBSan (issue 6, part 6): the standalone driver
 // (native/test/offline_driver.c) runs every Ethernet frame of the capture corpus through
-// the parse/dataplane path and the poll loop; any sanitizer report fails the run
-// (-fno-sanitize-recover makes UBSan fatal too).
+// the parse/dataplane path and the poll loop, with NAT (SNAT, DNAT, reflected replies
+// through the reverse index, ICMP errors, fragments, session timers) healthy and with the
+// C/D/D′ switches on; any sanitizer report fails the run (-fno-sanitize-recover makes
+// UBSan fatal too).
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
@@ -35,5 +37,11 @@ describe("native worker under ASan + UBSan", () => {
     expect(Number(m![1])).toBeGreaterThan(1000);
     expect(Number(m![5])).toBeGreaterThan(1000);
     expect(Number(m![4])).toBeGreaterThan(0);
+    // The NAT paths ran: reflected replies came back, sessions were installed and expired.
+    const nat = /replies (\d+) sessions (\d+) expired (\d+)/.exec(r.stdout);
+    expect(nat).not.toBeNull();
+    expect(Number(nat![1])).toBeGreaterThan(100);
+    expect(Number(nat![2])).toBeGreaterThan(100);
+    expect(Number(nat![3])).toBeGreaterThan(0);
   });
 });
