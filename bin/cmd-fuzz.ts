@@ -15,26 +15,9 @@ import { buildInput, buildScenario, describeCase, scenarioObject } from "../prop
 import type { CaseSpec } from "../properties/case.js";
 import { describeNatCase, natScenarioObject } from "../properties/nat.js";
 import type { NatCaseSpec } from "../properties/nat.js";
+import { runNatCase } from "../properties/runner.js";
+import type { InputPackets } from "../sim/scenario/packets.js";
 
-/**
- * A reverse-NAT counterexample runs at the dataplane level: saved as its scenario, the
- * generated spec and the fast-check seed/path (replay: fc.check with the suite's property).
- */
-function saveNatFound(root: string, f: Found): string {
-  const spec = f.spec as NatCaseSpec;
-  const hash = createHash("sha1").update(JSON.stringify({ spec, bugs: f.bugs, p: f.property })).digest("hex").slice(0, 8);
-  const name = `${f.property}-${f.seed}-${hash}`;
-  const dir = path.join(root, name);
-  mkdirSync(dir, { recursive: true });
-  const sentence = `fuzz (reverse NAT, dataplane level): ${f.property} fails — ${f.detail} (${describeNatCase(spec)})`;
-  writeFileSync(path.join(dir, "scenario.json"), JSON.stringify({ ...natScenarioObject(spec, f.bugs), name, description: sentence }, null, 2) + "\n");
-  writeFileSync(path.join(dir, "case.json"), JSON.stringify({ property: f.property, level: "nat", fcSeed: f.seed, fcPath: f.path, bugs: f.bugs, detail: f.detail, spec }, null, 2) + "\n");
-  writeFileSync(path.join(dir, "README.md"), `# ${name}\n\n${sentence}\n\nReplay: fast-check \`{ seed: ${f.seed}, path: "${f.path}" }\` with the reverse-NAT property \`${f.property}\` (properties/nat.ts), or runNatCase(spec) from case.json.\n`);
-  const idx = path.join(root, "README.md");
-  if (!existsSync(idx)) writeFileSync(idx, "# Counterexamples found by \`xdplab fuzz\`\n\nOne line per case. Promote one to the regression corpus with \`git mv\`.\n\n");
-  appendFileSync(idx, `- \`${name}\`: ${sentence}\n`);
-  return dir;
-}
 import { PcapngWriter } from "../capture/encode.js";
 import { fileSink } from "../capture/file.js";
 import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
@@ -109,32 +92,58 @@ function progress(done: number, total: number | null, cases: number, t0: number,
   process.stderr.write(`\r${bar}${done}${total === null ? "" : `/${total}`} chunks, ${cases} cases, ${rate} cases/s ${extra}   `);
 }
 
-/** Writes a shrunk counterexample as a case directory; returns its path. */
-export function saveFound(root: string, f: Found): string {
-  if (f.level === "nat") return saveNatFound(root, f);
-  const spec = f.spec as CaseSpec;
-  const hash = createHash("sha1").update(JSON.stringify({ spec, bugs: f.bugs, p: f.property })).digest("hex").slice(0, 8);
-  const name = `${f.property}-${f.seed}-${hash}`;
-  const dir = path.join(root, name);
-  mkdirSync(dir, { recursive: true });
-  const scn = buildScenario(spec, f.bugs);
-  const { input, meta } = buildInput(spec, scn.interfaces.map((i) => i.queues));
-  const prop = propertyByName(f.property);
-  const sentence = `fuzz: ${f.property} fails — ${f.detail} (${describeCase(spec)})`;
-  const obj = scenarioObject(spec, f.bugs, name);
-  obj["description"] = sentence;
-  obj["traffic"] = { pcap: "input.pcapng" };
-  writeFileSync(path.join(dir, "scenario.json"), JSON.stringify(obj, null, 2) + "\n");
-  const w = new PcapngWriter(fileSink(path.join(dir, "input.pcapng")));
+/** The generated frames as the case's input.pcapng (interfaces by name, so replay maps them back). */
+function writeInput(file: string, input: InputPackets): void {
+  const w = new PcapngWriter(fileSink(file));
   const ids = [w.addInterface("lan", LINKTYPE_ETHERNET), w.addInterface("wan", LINKTYPE_ETHERNET)];
   const epoch = 1_700_000_000_000_000_000n;
   for (let i = 0; i < input.count; i++) w.writePacket(ids[input.iface[i]!]!, epoch + BigInt(input.tNs[i]!), input.data, input.off[i]!, input.len[i]!);
   w.close();
+}
+
+/**
+ * Writes a shrunk counterexample as a case directory (DESIGN §4.5) — scenario.json,
+ * input.pcapng, expected.json asserting the failed property, case.json (spec, fast-check
+ * seed/path), README — and a line in the index; returns its path. System and
+ * reverse-NAT cases are saved alike: `xdplab check` replays either.
+ */
+export function saveFound(root: string, f: Found): string {
+  const hash = createHash("sha1").update(JSON.stringify({ spec: f.spec, bugs: f.bugs, p: f.property })).digest("hex").slice(0, 8);
+  const name = `${f.property}-${f.seed}-${hash}`;
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  let obj: Record<string, unknown>;
+  let input: InputPackets;
+  let meta: { probeFromNs: number | null };
+  let sentence: string;
+  if (f.level === "nat") {
+    const spec = f.spec as NatCaseSpec;
+    const r = runNatCase(spec, f.bugs, [f.property]);
+    if (r.input === null) throw new Error(`fuzz: the NAT case for ${f.property} no longer builds: ${r.refused}`);
+    input = r.input;
+    meta = { probeFromNs: null };
+    sentence = `fuzz (reverse NAT): ${f.property} fails — ${f.detail} (${describeNatCase(spec)})`;
+    obj = natScenarioObject(spec, f.bugs, name);
+  } else {
+    const spec = f.spec as CaseSpec;
+    const scn = buildScenario(spec, f.bugs);
+    const built = buildInput(spec, scn.interfaces.map((i) => i.queues));
+    input = built.input;
+    meta = built.meta;
+    sentence = `fuzz: ${f.property} fails — ${f.detail} (${describeCase(spec)})`;
+    obj = scenarioObject(spec, f.bugs, name);
+  }
+  obj["description"] = sentence;
+  obj["traffic"] = { ...((obj["traffic"] as object | undefined) ?? {}), pcap: "input.pcapng" };
+  writeFileSync(path.join(dir, "scenario.json"), JSON.stringify(obj, null, 2) + "\n");
+  writeInput(path.join(dir, "input.pcapng"), input);
+  const prop = propertyByName(f.property);
   const expected = { shows: `the property ${f.property} holds: ${prop?.doc ?? ""}`, assert: [{ what: `${f.property} holds on this case`, property: f.property }] };
   writeFileSync(path.join(dir, "expected.json"), JSON.stringify(expected, null, 2) + "\n");
-  const replay = { property: f.property, fcSeed: f.seed, fcPath: f.path, bugs: f.bugs, meta, detail: f.detail, spec };
+  const replay = { property: f.property, level: f.level, fcSeed: f.seed, fcPath: f.path, bugs: f.bugs, meta, detail: f.detail, spec: f.spec };
   writeFileSync(path.join(dir, "case.json"), JSON.stringify(replay, null, 2) + "\n");
-  writeFileSync(path.join(dir, "README.md"), `# ${name}\n\n${sentence}\n\nReplay: \`xdplab check ${dir}\` (exit 1 while the bug exists), or fast-check \`{ seed: ${f.seed}, path: "${f.path}" }\` with the \`${f.property}\` property${Object.keys(f.bugs).length ? ` and bugs ${JSON.stringify(f.bugs)}` : ""}.\n`);
+  const fcProp = f.level === "nat" ? "natProperty" : "caseProperty";
+  writeFileSync(path.join(dir, "README.md"), `# ${name}\n\n${sentence}\n\nReplay: \`xdplab check ${dir}\` (exit 1 while the bug exists, 0 with the switch removed from scenario.json), or fast-check \`{ seed: ${f.seed}, path: "${f.path}" }\` with ${fcProp}(["${f.property}"], bugs) of properties/runner.ts${Object.keys(f.bugs).length ? ` and bugs ${JSON.stringify(f.bugs)}` : ""}.\n`);
   const idx = path.join(root, "README.md");
   if (!existsSync(idx)) writeFileSync(idx, "# Counterexamples found by `xdplab fuzz`\n\nOne line per case. Promote one to the regression corpus with `git mv`.\n\n");
   appendFileSync(idx, `- \`${name}\`: ${sentence}\n`);

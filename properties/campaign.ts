@@ -4,11 +4,11 @@
 // runs the same sampled cases with one bug switch on at a time. Pure: no I/O.
 import fc from "fast-check";
 import { caseArb } from "./arbitraries.js";
-import { caseProperty, runCase } from "./runner.js";
+import { caseProperty, natProperty, runCase, runNatCase } from "./runner.js";
 import { allProperties } from "./registry.js";
 import type { CaseSpec } from "./case.js";
-import { natCaseArb, runNatCase } from "./nat.js";
-import type { NatCaseSpec, NatRun } from "./nat.js";
+import { natCaseArb } from "./nat.js";
+import type { NatCaseSpec } from "./nat.js";
 
 export const CHUNK_RUNS = 25;
 
@@ -53,31 +53,14 @@ export interface Found {
   seed: number;
   path: string;
   spec: CaseSpec | NatCaseSpec;
-  /** "nat": a dataplane-level reverse-NAT case (properties/nat.ts). */
+  /** "nat": a reverse-NAT case (properties/nat.ts), run on the full simulation too. */
   level: "system" | "nat";
   bugs: Record<string, boolean>;
 }
 
-/** The failed NAT properties of one case (first violation each). */
-export function natFailures(spec: NatCaseSpec, bugs: Record<string, boolean>, names: readonly string[]): Map<string, string> {
-  const run: NatRun = runNatCase(spec, bugs);
-  const out = new Map<string, string>();
-  for (const p of allProperties()) {
-    if (p.nat === undefined || !names.includes(p.name)) continue;
-    const why = p.nat(run);
-    if (why !== null) out.set(p.name, why);
-  }
-  return out;
-}
-
-function natProperty(names: readonly string[], bugs: Record<string, boolean>): fc.IPropertyWithHooks<[NatCaseSpec]> {
-  return fc.property(natCaseArb, (spec) => {
-    const f = natFailures(spec, bugs, names);
-    if (f.size) {
-      const [n, why] = [...f][0]!;
-      throw new Error(`${n}: ${why}`);
-    }
-  });
+/** Properties of the reverse-NAT suite: they run on the NAT cases (properties/nat.ts). */
+export function natPropertyNames(): string[] {
+  return allProperties().filter((p) => p.suite === "reverseNat").map((p) => p.name);
 }
 
 export interface ChunkResult {
@@ -87,13 +70,13 @@ export interface ChunkResult {
 }
 
 export function runChunk(t: ChunkTask): ChunkResult {
-  const natNames = t.props.filter((n) => allProperties().some((p) => p.name === n && p.nat !== undefined));
+  const natNames = t.props.filter((n) => natPropertyNames().includes(n));
   const sysNames = t.props.filter((n) => !natNames.includes(n));
   if (natNames.length) {
     const r = fc.check(natProperty(natNames, t.bugs), { seed: t.seed, numRuns: t.runs });
     if (r.failed && r.counterexample !== null) {
       const spec = r.counterexample[0];
-      const first = [...natFailures(spec, t.bugs, natNames)][0];
+      const first = [...runNatCase(spec, t.bugs, natNames).failures][0];
       return { chunk: t.chunk, runs: r.numRuns, found: { property: first?.[0] ?? natNames[0]!, detail: first?.[1] ?? String(r.errorInstance), seed: r.seed, path: r.counterexamplePath ?? "", spec, level: "nat", bugs: t.bugs } };
     }
     if (!sysNames.length) return { chunk: t.chunk, runs: r.numRuns, found: null };
@@ -124,7 +107,8 @@ export interface MutantResult {
 
 /** Runs `runs` sampled cases with one switch on (or none) under every property; lists the properties that failed. */
 export function runMutant(t: MutantTask): MutantResult {
-  const names = allProperties().map((p) => p.name);
+  const natNames = natPropertyNames();
+  const names = allProperties().map((p) => p.name).filter((n) => !natNames.includes(n));
   const cases = fc.sample(caseArb, { seed: t.seed, numRuns: t.runs });
   const by = new Set<string>();
   let example: string | null = null;
@@ -137,14 +121,13 @@ export function runMutant(t: MutantTask): MutantResult {
       example ??= `${k}: ${why}`;
     }
   }
-  // The reverse-NAT suite: its own cases (same count, same seed) at the dataplane level.
-  const natNames = allProperties().filter((p) => p.nat !== undefined).map((p) => p.name);
+  // The reverse-NAT suite: its own cases (same count, same seed), full simulation.
   for (const c of fc.sample(natCaseArb, { seed: t.seed, numRuns: t.runs })) {
     n++;
-    for (const [k, why] of natFailures(c, t.bug === null ? {} : { [t.bug]: true }, natNames)) {
+    for (const [k, why] of runNatCase(c, t.bug === null ? {} : { [t.bug]: true }, natNames).failures) {
       by.add(k);
       example ??= `${k}: ${why}`;
     }
   }
-  return { bug: t.bug, cases: n, by: names.filter((x) => by.has(x)), example };
+  return { bug: t.bug, cases: n, by: allProperties().map((p) => p.name).filter((x) => by.has(x)), example };
 }

@@ -54,6 +54,11 @@ export interface Judge {
 
 /** Runs the case once with the given judges; returns the first violation of each judge that failed. */
 export function observe(scn: Scenario, input: InputPackets, meta: CaseMeta, judges: ReadonlyMap<string, Judge>): Map<string, string> {
+  return observeRun(scn, input, meta, judges).failed;
+}
+
+/** observe(), also handing back what the run showed (the NAT cases read its egress frames). */
+export function observeRun(scn: Scenario, input: InputPackets, meta: CaseMeta, judges: ReadonlyMap<string, Judge>): { failed: Map<string, string>; sink: MemSink } {
   const sink = new MemSink();
   const sim = new Sim(scn, input, sink, { seed: scn.seed });
   const v: RunView = { sim, scn, input, meta, sink, res: null };
@@ -73,5 +78,5 @@ export function observe(scn: Scenario, input: InputPackets, meta: CaseMeta, judg
     const bad = j.end(v);
     if (bad !== null) failed.set(name, bad);
   }
-  return failed;
+  return { failed, sink };
 }

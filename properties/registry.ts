@@ -4,9 +4,9 @@
 // queues as recounted by Sim.frameLocations(), the control maps. No judge reads
 // `scn.bugs` or keys on a reason code that exists only because a switch is on.
 //
-// Adding a suite (the reverse-NAT one, when the NAT model lands): push Property entries
-// with `suite: "reverseNat"`; campaigns, the mutation table and saved counterexamples
-// pick them up by name.
+// The reverse-NAT suite's judges live in natJudges.ts and run on full-simulation runs of
+// the cases nat.ts builds; campaigns, the mutation table and saved counterexamples pick
+// every property up by name.
 import { Sim, LOC_NOWHERE, LOC_DUPLICATE, LOC_FILL, LOC_FREE_TX, LOC_KERNEL_POOL, LOC_NAMES } from "../sim/run.js";
 import type { PathRecord } from "../sim/run.js";
 import type { Scenario } from "../sim/scenario/types.js";
@@ -16,8 +16,7 @@ import { formatIp } from "../sim/packet/addr.js";
 import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
 import { MemSink } from "./observe.js";
 import type { Judge, RunView } from "./observe.js";
-import { NAT_JUDGES } from "./nat.js";
-import type { NatJudge } from "./nat.js";
+import { NAT_PROPERTIES } from "./natJudges.js";
 
 export type Suite = "backpressure" | "accounting" | "control" | "rings" | "checksum" | "determinism" | "reverseNat";
 export const SUITES: readonly Suite[] = ["backpressure", "accounting", "control", "rings", "checksum", "determinism", "reverseNat"];
@@ -29,8 +28,6 @@ export interface Property {
   doc: string;
   /** A fresh judge per run (judges may keep state across steps). */
   judge(): Judge;
-  /** Dataplane-level properties (reverse NAT) judge a NatRun instead of a system run. */
-  nat?: NatJudge;
 }
 
 /** Fill ring empty while frames wait in pending fill may last at most this long (poll cycles are 2 µs). */
@@ -461,11 +458,9 @@ const PROPS: Property[] = [
   },
 ];
 
-// The reverse-NAT suite runs at the dataplane level (properties/nat.ts): its judges see a
-// NatRun; at the system level they have nothing to judge.
-for (const j of NAT_JUDGES) PROPS.push({ name: j.name, suite: "reverseNat", doc: j.doc, judge: () => ({}), nat: j.judge });
+for (const p of NAT_PROPERTIES) PROPS.push({ ...p, suite: "reverseNat" });
 
-/** Properties of the reverse-NAT suite register here (see the module comment). */
+/** Registers a property of another suite (name unique). */
 export function registerProperty(p: Property): void {
   if (PROPS.some((q) => q.name === p.name)) throw new Error(`property ${p.name} registered twice`);
   PROPS.push(p);
@@ -490,7 +485,6 @@ export function judgesFor(names: readonly string[]): Map<string, Judge> {
   for (const n of names) {
     const p = propertyByName(n);
     if (p === undefined) throw new Error(`unknown property ${n}`);
-    if (p.nat !== undefined) continue;
     m.set(n, p.judge());
   }
   return m;

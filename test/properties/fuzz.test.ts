@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { xdplab } from "../cli.js";
-import { caseProperty, runCase } from "../../properties/runner.js";
+import { caseProperty, natProperty, runCase, runNatCase } from "../../properties/runner.js";
 import { chunkSeed } from "../../properties/campaign.js";
 
 describe("xdplab fuzz: counterexamples", () => {
@@ -40,6 +40,38 @@ describe("xdplab fuzz: counterexamples", () => {
     const rr = fc.check(caseProperty(["frameConservation"], { leakOnDrop: true }), { seed: f.fcSeed, path: f.fcPath, endOnFailure: true });
     expect(rr.failed).toBe(true);
     expect(runCase(rr.counterexample![0], {}, ["frameConservation"]).failures.size).toBe(0);
+  });
+
+  it("reverse NAT on the full simulation: a noReverseIndex case is saved with its capture, check fails with the switch and passes without", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "xdplab-found-"));
+    const r = xdplab(["fuzz", "--bug", "noReverseIndex", "--property", "replyTranslatedBack", "--runs", "50", "--workers", "1", "--found", root, "--json"], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    const f = (JSON.parse(r.stdout) as { found: Array<{ property: string; dir: string; fcSeed: number; fcPath: string }> }).found[0]!;
+    expect(f.property).toBe("replyTranslatedBack");
+    for (const file of ["scenario.json", "input.pcapng", "expected.json", "case.json", "README.md"]) expect(existsSync(path.join(f.dir, file))).toBe(true);
+    const exp = JSON.parse(readFileSync(path.join(f.dir, "expected.json"), "utf8")) as { assert: Array<{ property?: string }> };
+    expect(exp.assert).toEqual([expect.objectContaining({ property: "replyTranslatedBack" })]);
+    const scn = JSON.parse(readFileSync(path.join(f.dir, "scenario.json"), "utf8")) as { bugs: Record<string, boolean>; traffic: { pcap: string } };
+    expect(scn.bugs).toEqual({ noReverseIndex: true });
+    expect(scn.traffic.pcap).toBe("input.pcapng");
+    // The capture holds the generated frames: at least the inside host's request.
+    const insp = xdplab(["inspect", path.join(f.dir, "input.pcapng"), "--json"]);
+    expect(insp.code).toBe(0);
+    expect((JSON.parse(insp.stdout) as { packets: number }).packets).toBeGreaterThan(0);
+
+    const broken = xdplab(["check", f.dir]);
+    expect(broken.stdout).toContain("property replyTranslatedBack fails");
+    expect(broken.code).toBe(1);
+    scn.bugs = {};
+    writeFileSync(path.join(f.dir, "scenario.json"), JSON.stringify(scn));
+    const fixed = xdplab(["check", f.dir]);
+    expect(fixed.stdout).toContain("property replyTranslatedBack holds");
+    expect(fixed.code).toBe(0);
+
+    // The fast-check seed and path replay it in-process; without the switch it holds.
+    const rr = fc.check(natProperty(["replyTranslatedBack"], { noReverseIndex: true }), { seed: f.fcSeed, path: f.fcPath, endOnFailure: true });
+    expect(rr.failed).toBe(true);
+    expect(runNatCase(rr.counterexample![0], {}, ["replyTranslatedBack"]).failures.size).toBe(0);
   });
 
   it("a clean campaign finds nothing and exits 0; shards split chunks deterministically", () => {
