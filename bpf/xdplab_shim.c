@@ -140,6 +140,12 @@ __noinline int quote_steered(struct xdp_md *ctx, __u32 l4_off, __u32 ip_end, __u
 
 	if (version != 4 && version != 6)
 		return 0;
+	/* Arguments of a global function are unknown scalars to the verifier; this bound
+	 * (and the mask the compiler cannot drop) makes the packet offsets below provable. */
+	if (l4_off > XDPLAB_MAX_HDR_OFF)
+		return 0;
+	asm volatile("" : "+r"(l4_off));
+	l4_off &= XDPLAB_MAX_HDR_OFF;
 	cur.data = (void *)(long)ctx->data;
 	cur.data_end = (void *)(long)ctx->data_end;
 	cur.pos = 0;

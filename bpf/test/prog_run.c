@@ -12,6 +12,7 @@
  *   bind IFINDEX QUEUE SLOT READY
  *   local FAMILY ADDRHEX | ifnat FAMILY ADDRHEX
  *   sess PROTO SRCHEX DSTHEX SPORT DPORT   (addresses as 16 bytes hex)
+ *   unsess PROTO SRCHEX DSTHEX SPORT DPORT delete that key (absent is not an error)
  *   dnat IFINDEX PROTO FAMILY ADDRHEX PORT|any
  *   xsk SLOT                               put an AF_XDP socket (RX ring, unbound) in the slot
  *   devmap SLOT IFINDEX
@@ -268,7 +269,7 @@ int main(int argc, char **argv)
 				err = -EINVAL;
 			else
 				err = bpf_map_update_elem(cmd[0] == 'l' ? fd_local : fd_ifnat, &k, &one, 0);
-		} else if (!strcmp(cmd, "sess")) {
+		} else if (!strcmp(cmd, "sess") || !strcmp(cmd, "unsess")) {
 			struct xdplab_session_key k = {};
 			__u32 one = 1;
 			k.proto = strtoul(a[0], NULL, 10);
@@ -276,7 +277,10 @@ int main(int argc, char **argv)
 			hexbytes(a[2], k.dst, 16);
 			k.src_port = htons(strtoul(a[3], NULL, 10));
 			k.dst_port = htons(strtoul(a[4], NULL, 10));
-			err = bpf_map_update_elem(fd_sess, &k, &one, 0);
+			if (cmd[0] == 's')
+				err = bpf_map_update_elem(fd_sess, &k, &one, 0);
+			else if (bpf_map_delete_elem(fd_sess, &k) && errno != ENOENT)
+				err = -errno;
 		} else if (!strcmp(cmd, "dnat")) {
 			struct xdplab_dnat_key k = {};
 			__u32 one = 1;

@@ -2,9 +2,13 @@
 // from a small pool so local-address, session and DNAT lookups hit often; frames cover
 // IPv4 options and fragments, IPv6 extension headers and fragments, VLAN tags (up to
 // one more than the parser allows), ICMP echo and errors, ARP, non-IP, truncation and
-// corrupted header bytes.
+// corrupted header bytes, and ICMP/ICMPv6 errors quoting packets (TCP, UDP, echo, other
+// protocols, fragments, extension headers; whole, cut in the L4 header or in the IP
+// header) together with the steering key each quote stands for, so the session map can
+// publish it, a near miss or the unswapped tuple.
 import fc from "fast-check";
-import { buildArp, buildFrame, ethWrap } from "../../sim/packet/build.js";
+import { buildArp, buildFrame, buildIpPacket, ethWrap } from "../../sim/packet/build.js";
+import { parseIp } from "../../sim/packet/addr.js";
 import type { ExtSpec, FrameSpec } from "../../sim/packet/build.js";
 
 export const IF_ADDRS: [string[], string[]] = [
@@ -14,11 +18,53 @@ export const IF_ADDRS: [string[], string[]] = [
 const V4 = ["198.18.1.1", "198.18.1.10", "198.19.2.1", "198.19.2.2"];
 const V6 = ["2001:2:0:1::1", "2001:2:0:1::10", "2001:2:0:2::1", "2001:2:0:2::2"];
 
-export interface PktCase {
+/** A session-steering key: what the worker would publish (ports host order; echo: id, 0). */
+export interface SteerKey {
+  proto: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  sport: number;
+  dport: number;
+}
+
+/** For an ICMP error frame: the key its quote matches when swapped, and the same tuple unswapped. */
+export interface QuoteKeys {
+  swapped: SteerKey;
+  unswapped: SteerKey;
+  /** Swapped addresses, ports 0, and the protocol where the quote's header walk ends
+   * (a cut IPv6 extension header's own number): what a quote without L4 bytes looks up. */
+  bare: SteerKey;
+}
+
+const EXT6 = new Set([0, 43, 44, 51, 60, 135, 139, 140]);
+
+/** The next-header value at which an IPv6 header chain in q stops (cut off, or the upper protocol). */
+function chainEnd6(q: Uint8Array): number {
+  if (q.length < 40) return -1;
+  let nh = q[6]!;
+  let off = 40;
+  for (let i = 0; i < 8 && EXT6.has(nh); i++) {
+    if (off + 8 > q.length) return nh;
+    const len = nh === 44 ? 8 : nh === 51 ? (q[off + 1]! + 2) * 4 : (q[off + 1]! + 1) * 8;
+    if (off + len > q.length) return nh;
+    if (nh === 44 && ((q[off + 2]! << 8) | q[off + 3]!) & 0xfff8) return q[off]!;
+    nh = q[off]!;
+    off += len;
+  }
+  return nh;
+}
+
+export interface FrameCase {
+  frame: Uint8Array;
+  quote: QuoteKeys | null;
+}
+
+export interface PktCase extends FrameCase {
   iface: number;
   queue: number;
-  frame: Uint8Array;
 }
+
+const addrBytes = (s: string): Uint8Array => parseIp(s)!.bytes;
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 
@@ -69,13 +115,104 @@ const ipFrame: fc.Arbitrary<Uint8Array> = fc
     else if (r.kind === "echo") spec.icmp = { type: r.version === 4 ? 8 : 128, code: 0, id: r.sport, seq: 1 };
     else if (r.kind === "icmp_err") spec.icmp = { type: r.version === 4 ? 11 : 3, code: 0, quote: r.payload.subarray(0, 28) };
     else spec.ip.proto = 253;
-    return buildFrame(spec);
+    return { frame: buildFrame(spec), quote: null };
   });
 
-const otherFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.record({ op: fc.constantFrom(1, 2), t: fc.nat(3) }).map((a) => buildArp({ op: a.op, senderMac: "02:00:00:00:00:09", senderIp: V4[0]!, targetMac: "02:00:00:00:00:0a", targetIp: V4[a.t]! })),
-  fc.record({ et: fc.constantFrom(0x88cc, 0x0842, 0x0600, 0x86dd, 0x0800), body: bytes(60) }).map((a) => ethWrap(a.body, a.et)),
-);
+// ICMP errors quoting a packet. The quoted packet is what the router sent (or forwarded)
+// before the error came back: TCP, UDP, echo request/reply, an ICMP message with an id
+// (timestamp) or without one, another protocol, a non-first fragment; IPv4 options or
+// IPv6 extension headers (sometimes past the walk limit); cut at any length, often
+// inside the 8 L4 bytes the key needs. Rarely the quote is of the other IP version or
+// the outer type is not an error.
+const quoteFrame: fc.Arbitrary<FrameCase> = fc
+  .record({
+    version: fc.constantFrom(4 as const, 6 as const),
+    otherVersion: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
+    type: fc.oneof({ weight: 9, arbitrary: fc.nat(4) }, { weight: 1, arbitrary: fc.constant(-1) }),
+    code: fc.nat(3),
+    src: fc.nat(3),
+    // Mostly to a router address (pool entries 0 and 2), where steering matters.
+    dst: fc.constantFrom(0, 2, 0, 2, 1, 3),
+    vlans: fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(vlan, { minLength: 1, maxLength: 2 }) }),
+    inner: fc.record({
+      kind: fc.constantFrom("tcp", "tcp", "udp", "udp", "echo", "echo_reply", "icmp_id", "icmp_noid", "other", "frag"),
+      src: fc.nat(3),
+      dst: fc.nat(3),
+      sport: fc.constantFrom(1234, 40001, 53, 61000),
+      dport: fc.constantFrom(80, 33434, 53, 443),
+      id: fc.nat(0xffff),
+      options: fc.constantFrom(new Uint8Array(0), new Uint8Array(0), new Uint8Array([1, 1, 1, 0])),
+      ext: fc.oneof({ weight: 6, arbitrary: fc.constant([]) }, { weight: 3, arbitrary: fc.array(extHdr, { maxLength: 2 }) }, { weight: 1, arbitrary: fc.array(extHdr, { minLength: 8, maxLength: 9 }) }),
+      payload: bytes(40),
+    }),
+    // null: the whole packet; else a cut: [0] inside the 8 L4 bytes, [1] anywhere.
+    cut: fc.option(fc.tuple(fc.boolean(), fc.nat()), { freq: 2 }),
+    tail: bytes(8),
+  })
+  .map((r) => {
+    const qv: 4 | 6 = r.otherVersion ? (r.version === 4 ? 6 : 4) : r.version;
+    const pool = qv === 4 ? V4 : V6;
+    const i = r.inner;
+    const spec: FrameSpec = { ip: { version: qv, src: pool[i.src]!, dst: pool[i.dst]!, id: i.id, options: qv === 4 ? i.options : new Uint8Array(0), ext: qv === 6 ? i.ext : [] }, payload: i.payload };
+    const echoType = i.kind === "echo" ? (qv === 4 ? 8 : 128) : qv === 4 ? 0 : 129;
+    let proto: number;
+    let sport = 0;
+    let dport = 0;
+    let echo = false;
+    if (i.kind === "tcp") {
+      spec.tcp = { sport: i.sport, dport: i.dport, seq: i.id, flags: "S" };
+      proto = 6;
+      [sport, dport] = [i.sport, i.dport];
+    } else if (i.kind === "udp") {
+      spec.udp = { sport: i.sport, dport: i.dport };
+      proto = 17;
+      [sport, dport] = [i.sport, i.dport];
+    } else if (i.kind === "echo" || i.kind === "echo_reply" || i.kind === "icmp_id" || i.kind === "icmp_noid") {
+      const type = i.kind === "icmp_id" ? (qv === 4 ? 13 : 128) : i.kind === "icmp_noid" ? (qv === 4 ? 3 : 1) : echoType;
+      spec.icmp = { type, code: 0, id: i.sport, seq: 7 };
+      proto = qv === 4 ? 1 : 58;
+      echo = i.kind !== "icmp_noid";
+      sport = echo ? i.sport : 0;
+    } else if (i.kind === "frag") {
+      spec.ip.frag = { offset: 8, more: true, id: i.id };
+      spec.udp = { sport: i.sport, dport: i.dport };
+      proto = 17;
+    } else {
+      spec.ip.proto = 253;
+      proto = 253;
+    }
+    const full = buildIpPacket(spec);
+    // Where the quoted L4 header starts: a non-first fragment or another protocol has none.
+    const l4Hdr = i.kind === "frag" || i.kind === "other" ? 0 : i.kind === "tcp" ? 20 : 8;
+    const l4At = full.length - i.payload.length - l4Hdr;
+    let qlen = full.length;
+    if (r.cut !== null) qlen = r.cut[0] ? Math.min(full.length, l4At + (r.cut[1] % 8)) : r.cut[1] % (full.length + 1);
+    const quote = full.slice(0, qlen);
+    const types = r.version === 4 ? [3, 4, 5, 11, 12] : [1, 2, 3, 4];
+    const type = r.type < 0 ? (r.version === 4 ? 9 : 135) : types[r.type % types.length]!;
+    const opool = r.version === 4 ? V4 : V6;
+    const outer: FrameSpec = {
+      vlans: r.vlans,
+      ip: { version: r.version, src: opool[r.src]!, dst: opool[r.dst]! },
+      icmp: { type, code: r.code, quote, ...(type === 2 && r.version === 6 ? { mtu: 1280 } : {}) },
+      payload: r.tail,
+    };
+    const a = addrBytes(pool[i.src]!);
+    const b = addrBytes(pool[i.dst]!);
+    const keys: QuoteKeys = {
+      swapped: echo ? { proto, src: b, dst: a, sport, dport: 0 } : { proto, src: b, dst: a, sport: dport, dport: sport },
+      unswapped: { proto, src: a, dst: b, sport, dport: echo ? 0 : dport },
+      bare: { proto: qv === 6 ? chainEnd6(quote) & 0xff : proto, src: b, dst: a, sport: 0, dport: 0 },
+    };
+    return { frame: buildFrame(outer), quote: keys };
+  });
+
+const otherFrame: fc.Arbitrary<FrameCase> = fc
+  .oneof(
+    fc.record({ op: fc.constantFrom(1, 2), t: fc.nat(3) }).map((a) => buildArp({ op: a.op, senderMac: "02:00:00:00:00:09", senderIp: V4[0]!, targetMac: "02:00:00:00:00:0a", targetIp: V4[a.t]! })),
+    fc.record({ et: fc.constantFrom(0x88cc, 0x0842, 0x0600, 0x86dd, 0x0800), body: bytes(60) }).map((a) => ethWrap(a.body, a.et)),
+  )
+  .map((frame) => ({ frame, quote: null }));
 
 /** null 4 times in 5. */
 function rarely<T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
@@ -83,9 +220,10 @@ function rarely<T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
 }
 
 /** A frame with an optional truncation (never below 14 bytes: BPF_PROG_RUN refuses shorter input) and byte corruption. */
-export const frameArb: fc.Arbitrary<Uint8Array> = fc
-  .tuple(fc.oneof({ weight: 8, arbitrary: ipFrame }, { weight: 1, arbitrary: otherFrame }), rarely(fc.nat()), rarely(fc.tuple(fc.nat(), fc.nat(255))))
-  .map(([f, cut, flip]) => {
+export const frameArb: fc.Arbitrary<FrameCase> = fc
+  .tuple(fc.oneof({ weight: 8, arbitrary: ipFrame }, { weight: 4, arbitrary: quoteFrame }, { weight: 1, arbitrary: otherFrame }), rarely(fc.nat()), rarely(fc.tuple(fc.nat(), fc.nat(255))))
+  .map(([fcase, cut, flip]) => {
+    const f = fcase.frame;
     let out = f;
     if (cut !== null && f.length > 14) out = f.slice(0, 14 + (cut % (f.length - 14)));
     if (flip !== null) {
@@ -93,10 +231,11 @@ export const frameArb: fc.Arbitrary<Uint8Array> = fc
       const pos = flip[0] % Math.min(out.length, 80);
       out[pos] = flip[1];
     }
-    return out;
+    return { frame: out, quote: fcase.quote };
   });
 
-export const pktArb = (queues: number): fc.Arbitrary<PktCase> => fc.record({ iface: fc.nat(1), queue: fc.nat(queues - 1), frame: frameArb });
+export const pktArb = (queues: number): fc.Arbitrary<PktCase> =>
+  fc.record({ iface: fc.nat(1), queue: fc.nat(queues - 1), f: frameArb }).map((r) => ({ iface: r.iface, queue: r.queue, frame: r.f.frame, quote: r.f.quote }));
 
 export interface StateCase {
   armed: boolean;
@@ -114,6 +253,13 @@ export interface StateCase {
   xskSlots: number[];
   /** packets whose tuple is published in the session map (index into packets), optionally with a wrong port */
   sessions: Array<{ pkt: number; wrongPort: boolean }>;
+  /**
+   * Session map changes between packets: before packet `at`, add or remove the key a
+   * packet stands for — its own tuple, or for an ICMP error the quote's key swapped
+   * (the steering case), unswapped, or with a wrong port. Removing an absent key is
+   * allowed (bpf_map_delete_elem: ENOENT).
+   */
+  sessOps: Array<{ at: number; remove: boolean; pkt: number; key: "outer" | "quote" | "quote_unswapped" | "quote_wrong_port" | "quote_bare" }>;
   /** DNAT rules derived from a packet's destination */
   dnat: Array<{ pkt: number; anyProto: boolean; port: "exact" | "any" | "wrong"; otherIface: boolean }>;
   packets: PktCase[];
@@ -139,6 +285,48 @@ export const stateArb = (queues: number): fc.Arbitrary<StateCase> =>
     }),
     xskSlots: fc.uniqueArray(fc.nat(7), { minLength: 2, maxLength: 8 }),
     sessions: fc.array(fc.record({ pkt: fc.nat(15), wrongPort: fc.boolean() }), { maxLength: 6 }),
+    sessOps: fc.array(
+      fc.record({
+        at: fc.nat(16),
+        remove: fc.constantFrom(false, false, true),
+        pkt: fc.nat(15),
+        key: fc.constantFrom("outer" as const, "quote" as const, "quote" as const, "quote" as const, "quote_unswapped" as const, "quote_wrong_port" as const, "quote_bare" as const, "quote_bare" as const),
+      }),
+      { maxLength: 10 },
+    ),
     dnat: fc.array(fc.record({ pkt: fc.nat(15), anyProto: fc.boolean(), port: fc.constantFrom("exact" as const, "any" as const, "wrong" as const), otherIface: fc.boolean() }), { maxLength: 4 }),
     packets: fc.array(pktArb(queues), { minLength: 1, maxLength: 16 }),
   });
+
+/**
+ * States for the quote-steering run: armed, fresh, every router address local, every
+ * (iface, queue) bound and its socket present, shim bugs off except ignoreSessionMap —
+ * so an ICMP error's verdict turns on the quote lookup alone — and frames that are
+ * mostly ICMP errors with quotes.
+ */
+export const steeringStateArb = (queues: number): fc.Arbitrary<StateCase> =>
+  fc
+    .tuple(
+      stateArb(queues),
+      fc.array(fc.record({ iface: fc.nat(1), queue: fc.nat(queues - 1), f: fc.oneof({ weight: 4, arbitrary: quoteFrame }, { weight: 1, arbitrary: frameArb }) }), { minLength: 1, maxLength: 16 }),
+      fc.constantFrom(false, false, false, true),
+    )
+    .map(([st, pkts, ignore]) => {
+      const bindings: StateCase["bindings"] = [];
+      for (let i = 0; i < 2; i++) for (let q = 0; q < queues; q++) bindings.push({ iface: i, queue: q, slot: (i * queues + q) % 8, ready: true });
+      return {
+        ...st,
+        armed: true,
+        abiOk: true,
+        hb: "fresh",
+        bugs: { fallbackDrops: false, missingBindingPasses: false, ignoreSessionMap: ignore, abiDrift: false },
+        addrs: [
+          [true, true],
+          [true, true],
+        ],
+        bindings,
+        xskSlots: [0, 1, 2, 3, 4, 5, 6, 7],
+        dnat: [],
+        packets: pkts.map((r) => ({ iface: r.iface, queue: r.queue, frame: r.f.frame, quote: r.f.quote })),
+      };
+    });

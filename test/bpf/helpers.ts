@@ -1,23 +1,42 @@
-// Test harness for the real shim: builds bpf/ (make), creates a private network
+// Test harness for the real shim: builds bpf/ (make, once per process, serialised across
+// processes by flock so parallel test files never run two makes at once), creates a private network
 // namespace with a 4-queue veth pair (the kernel resolves BPF_PROG_RUN's ctx
 // ingress_ifindex/rx_queue_index in the caller's namespace and requires
 // rx_queue_index < real_num_rx_queues), and talks to bpf/test/prog_run line by line.
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../cli.js";
 
 export const BPF_DIR = path.join(ROOT, "bpf");
-export const SHIM_OBJ = path.join(BPF_DIR, "build", "xdplab_shim.o");
+/** The shim under test: $XDPLAB_SHIM_OBJ (e.g. a deliberately broken build, to see the differential fail) or bpf/build. */
+export const SHIM_OBJ = process.env["XDPLAB_SHIM_OBJ"] ?? path.join(BPF_DIR, "build", "xdplab_shim.o");
 export const PASS_OBJ = path.join(BPF_DIR, "build", "xdplab_pass.o");
 export const PROG_RUN = path.join(BPF_DIR, "build", "prog_run");
 export const ABI_LAYOUT = path.join(BPF_DIR, "build", "abi_layout");
 
-/** Builds bpf/; returns an error message or null. */
+const BUILT = [SHIM_OBJ, PASS_OBJ, PROG_RUN, ABI_LAYOUT];
+let buildResult: string | null | undefined;
+
+/**
+ * Brings bpf/build up to date (a no-op make when it is) and returns an error message, or
+ * null when every artefact is there. Runs make once per test process, under an exclusive
+ * flock on bpf/build/.lock; make writes each output under a temporary name and renames it,
+ * so nobody loads half an object.
+ */
 export function buildBpf(): string | null {
-  const r = spawnSync("make", ["-s", "-C", BPF_DIR], { encoding: "utf8" });
-  return r.status === 0 ? null : `make -C bpf failed: ${r.stderr || r.stdout}`;
+  if (buildResult !== undefined) return buildResult;
+  const build = path.join(BPF_DIR, "build");
+  mkdirSync(build, { recursive: true });
+  const r = spawnSync("flock", ["-w", "300", path.join(build, ".lock"), "make", "-s", "-C", BPF_DIR], { encoding: "utf8" });
+  if (r.error !== undefined) buildResult = `cannot run flock/make (${r.error.message}): run \`make -C bpf\` or scripts/setup.sh`;
+  else if (r.status !== 0) buildResult = `make -C bpf failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`;
+  else {
+    const missing = BUILT.filter((f) => !existsSync(f));
+    buildResult = missing.length ? `make -C bpf left ${missing.map((f) => path.relative(BPF_DIR, f)).join(", ")} missing: run \`make -C bpf\` or scripts/setup.sh` : null;
+  }
+  return buildResult;
 }
 
 /** Why the real-kernel tests cannot run here, or null when they can. */

@@ -14,8 +14,8 @@ import { PacketView, decode } from "../../sim/packet/view.js";
 import { LINKTYPE_ETHERNET } from "../../sim/packet/linktypes.js";
 import { R } from "../../sim/reasons.js";
 import { ROOT } from "../cli.js";
-import { IF_ADDRS, stateArb } from "./arbs.js";
-import type { StateCase } from "./arbs.js";
+import { IF_ADDRS, stateArb, steeringStateArb } from "./arbs.js";
+import type { PktCase, StateCase, SteerKey } from "./arbs.js";
 import { ProgRun, addr16, buildBpf, createNetns, hex, kernelSkipReason } from "./helpers.js";
 import type { Netns, RunResult } from "./helpers.js";
 
@@ -64,8 +64,50 @@ interface Expected {
   event: Record<string, number>;
 }
 
+/** What a packet of the case was, for the coverage summary (not compared). */
+interface Tag {
+  /** an ICMP error with a quote */
+  quote: boolean;
+  /** its swapped quote key was in the session map when it ran */
+  keyPublished: boolean;
+  /** the model redirected it with SESSION_HIT */
+  steered: boolean;
+}
+
+/** The 37-byte key layout of SessionSteeringMap.addKey (proto, src[16], dst[16], ports big-endian). */
+function key37(k: SteerKey): Uint8Array {
+  const o = new Uint8Array(37);
+  o[0] = k.proto;
+  o.set(k.src, 1);
+  o.set(k.dst, 17);
+  o[33] = k.sport >>> 8;
+  o[34] = k.sport & 0xff;
+  o[35] = k.dport >>> 8;
+  o[36] = k.dport & 0xff;
+  return o;
+}
+
+/** The key a session-map op stands for, or null when the packet has none of that kind. */
+function opKey(view: PacketView, p: PktCase, kind: StateCase["sessOps"][number]["key"]): SteerKey | null {
+  if (kind === "outer") {
+    if (decode(view, p.frame, 0, p.frame.length, LINKTYPE_ETHERNET) !== 0 || view.ipVersion === 0) return null;
+    return {
+      proto: view.ipProto,
+      src: p.frame.slice(view.srcOff, view.srcOff + view.addrLen),
+      dst: p.frame.slice(view.dstOff, view.dstOff + view.addrLen),
+      sport: view.srcPort >= 0 ? view.srcPort : view.icmpId >= 0 ? view.icmpId : 0,
+      dport: view.dstPort >= 0 ? view.dstPort : 0,
+    };
+  }
+  if (p.quote === null) return null;
+  if (kind === "quote") return p.quote.swapped;
+  if (kind === "quote_unswapped") return p.quote.unswapped;
+  if (kind === "quote_bare") return p.quote.bare;
+  return { ...p.quote.swapped, sport: p.quote.swapped.sport ^ 1 };
+}
+
 /** Everything the model says about one case: map-state commands for the driver, and per packet what the kernel must report. */
-function modelCase(ns: Netns, st: StateCase): { cmds: string[]; expected: Expected[] } {
+function modelCase(ns: Netns, st: StateCase): { cmds: string[]; expected: Expected[]; tags: Tag[] } {
   const scn = baseScenario(ns, st);
   const view = new PacketView();
   const hbTimeout = st.hb === "off" ? 0 : st.hb === "fresh" ? 600_000_000_000 : 1_000_000_000;
@@ -126,7 +168,32 @@ function modelCase(ns: Netns, st: StateCase): { cmds: string[]; expected: Expect
   const shim = new Shim(scn, maps);
   const now = hbAge;
   const expected: Expected[] = [];
-  for (const p of st.packets) {
+  const tags: Tag[] = [];
+  // The session map's contents as the test tracks them (hex keys), independent of the model's table.
+  const published = new Set<string>();
+  for (const s of sess) published.add(hex(key37({ proto: s.proto, src: s.src, dst: s.dst, sport: s.sport, dport: s.dport })));
+  for (let pi = 0; pi < st.packets.length; pi++) {
+    const p = st.packets[pi]!;
+    for (const op of st.sessOps) {
+      const n = st.packets.length;
+      let target = op.pkt % n;
+      // A quote key is taken from the next ICMP error at or after op.pkt, and published
+      // no later than that packet (removed possibly later), so steering happens often.
+      if (op.key !== "outer") for (let j = 0; j < n && st.packets[target]!.quote === null; j++) target = (target + 1) % n;
+      const at = op.key !== "outer" && !op.remove ? op.at % (target + 1) : op.at % n;
+      if (at !== pi) continue;
+      const key = opKey(view, st.packets[target]!, op.key);
+      if (key === null) continue;
+      const k = key37(key);
+      if (op.remove) {
+        maps.sessions.removeKey(k);
+        published.delete(hex(k));
+      } else {
+        maps.sessions.addKey(k);
+        published.add(hex(k));
+      }
+      cmds.push(`${op.remove ? "unsess" : "sess"} ${key.proto} ${addr16(key.src)} ${addr16(key.dst)} ${key.sport} ${key.dport}`);
+    }
     cmds.push(`pkt ${ns.ifindex[p.iface]} ${p.queue} ${hex(p.frame)}`);
     const verdict = shim.run(p.frame, 0, p.frame.length, p.iface, p.queue, now);
     let retval: number;
@@ -162,8 +229,13 @@ function modelCase(ns: Netns, st: StateCase): { cmds: string[]; expected: Expect
     }
     if (verdict === V_REDIRECT) event["flags"] = shim.meta[6]! & (META_F_FRAGMENT | META_F_LOCAL_DST | META_F_SESSION_HIT);
     expected.push({ retval, meta, counters: [[reason, 1]], event });
+    tags.push({
+      quote: p.quote !== null,
+      keyPublished: p.quote !== null && published.has(hex(key37(p.quote.swapped))),
+      steered: p.quote !== null && verdict === V_REDIRECT && (shim.meta[6]! & META_F_SESSION_HIT) !== 0,
+    });
   }
-  return { cmds, expected };
+  return { cmds, expected, tags };
 }
 
 function observed(r: RunResult, want: Expected): Expected {
@@ -189,10 +261,12 @@ describe.skipIf(skip !== null)(`BPF_PROG_RUN differential${skip ? ` (skipped: ${
 
   it("agrees with the model shim on generated map states and frames", async () => {
     let packets = 0;
+    let cases = 0;
+    const quotes = { all: 0, keyPublished: 0, steered: 0, hitAnyVerdict: 0 };
     const verdicts = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(stateArb(QUEUES), async (st) => {
-        const { cmds, expected } = modelCase(ns, st);
+        const { cmds, expected, tags } = modelCase(ns, st);
         const got = await drv.run(cmds);
         expect(got.length).toBe(expected.length);
         for (let i = 0; i < expected.length; i++) {
@@ -202,14 +276,51 @@ describe.skipIf(skip !== null)(`BPF_PROG_RUN differential${skip ? ` (skipped: ${
           verdicts.set(key, (verdicts.get(key) ?? 0) + 1);
         }
         packets += expected.length;
+        cases++;
+        for (let i = 0; i < tags.length; i++) {
+          const t = tags[i]!;
+          if (t.quote) quotes.all++;
+          if (t.keyPublished) quotes.keyPublished++;
+          if (t.steered) quotes.steered++;
+          // The kernel's event carries the flags for every verdict past the local-address stage.
+          if (t.quote && ((got[i]!.event?.flags ?? 0) & META_F_SESSION_HIT) !== 0) quotes.hitAnyVerdict++;
+        }
       }),
       { numRuns: 300, seed: 6 },
     );
+    // ICMP errors steered by their quote, and published quote keys that still must not
+    // steer (cut quotes, the other IP version, non-error types, remote destinations).
+    expect(quotes.steered).toBeGreaterThan(0);
+    expect(quotes.hitAnyVerdict).toBeGreaterThan(10);
+    expect(quotes.keyPublished).toBeGreaterThan(quotes.hitAnyVerdict);
     // The generator must reach every shim path, or agreement proves little.
     for (const r of [0, R.parse_error, R.not_ip, R.not_armed, R.abi_mismatch, R.heartbeat_stale, R.local_delivery, R.binding_missing, R.binding_not_ready, R.strict_no_binding, R.fallback_failed, R.xskmap_empty]) {
       expect([...verdicts.keys()].some((k) => k.endsWith(`/${r}`)), `reason ${r} never exercised`).toBe(true);
     }
-    console.log(`BPF_PROG_RUN differential: ${packets} packets agreed; verdict/reason mix ${JSON.stringify(Object.fromEntries([...verdicts].sort()))}`);
+    console.log(`BPF_PROG_RUN differential: ${cases} map states, ${packets} packets agreed; ICMP errors with a quote ${quotes.all}, swapped key published ${quotes.keyPublished}, session hit ${quotes.hitAnyVerdict} (redirected ${quotes.steered}); verdict/reason mix ${JSON.stringify(Object.fromEntries([...verdicts].sort()))}`);
+  });
+
+  it("agrees on ICMP errors steered by their quote (healthy states, session keys added and removed)", async () => {
+    let packets = 0;
+    let hits = 0;
+    let missesWithKey = 0;
+    await fc.assert(
+      fc.asyncProperty(steeringStateArb(QUEUES), async (st) => {
+        const { cmds, expected, tags } = modelCase(ns, st);
+        const got = await drv.run(cmds);
+        expect(got.length).toBe(expected.length);
+        for (let i = 0; i < expected.length; i++) {
+          expect(observed(got[i]!, expected[i]!), `packet ${i}: ${hex(st.packets[i]!.frame)}`).toEqual(expected[i]!);
+          if (tags[i]!.steered) hits++;
+          else if (tags[i]!.keyPublished) missesWithKey++;
+        }
+        packets += expected.length;
+      }),
+      { numRuns: 200, seed: 7 },
+    );
+    expect(hits).toBeGreaterThan(50);
+    expect(missesWithKey).toBeGreaterThan(20);
+    console.log(`quote steering: ${packets} packets agreed; ${hits} redirected as session hits by their quote, ${missesWithKey} not steered although the swapped key was published`);
   });
 
   it("XDP_TX demo mode bounces every frame; devmap mode redirects, or drops on an empty slot", async () => {
