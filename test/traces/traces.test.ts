@@ -9,12 +9,17 @@ import { xdplab, ROOT } from "../cli.js";
 
 const TRACES = path.join(ROOT, "traces");
 
-/** Every directory under traces/ holding an expected.json, relative to traces/, sorted. */
+/**
+ * Every directory under traces/ holding an expected.json, relative to traces/, sorted.
+ * traces/found/ is left out: it holds counterexamples of open bugs, which fail `check` by
+ * design until the bug is fixed and the case is promoted with `git mv`.
+ */
 function caseDirs(dir = TRACES): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir).sort()) {
     const p = path.join(dir, e);
     if (!statSync(p).isDirectory()) continue;
+    if (dir === TRACES && e === "found") continue;
     if (existsSync(path.join(p, "expected.json"))) out.push(path.relative(TRACES, p));
     out.push(...caseDirs(p));
   }
