@@ -3,7 +3,10 @@
 // path.jsonl written to a temp dir, and without path records — reporting packets/s of
 // virtual-time simulation per wall-clock second, peak RSS, and a readable summary of ring
 // levels from series.json. Each variant runs in its own child process so peak RSS is its
-// own. Run: npx tsc -p . && node dist/bench/model.js [packets] [flows] [pps]
+// own. Run: npx tsc -p . && node dist/bench/model.js [packets] [flows] [pps] [routed|nat]
+// `nat`: the same mix from one lan host (flows differ by port) through interface SNAT, every forwarded
+// packet answered by the reflect responder, so half the model's packets are replies
+// matched by the reverse index and translated back.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +20,7 @@ import { replayToDir } from "../bin/replay-run.js";
 
 const SIZES = [64, 64, 64, 128, 576, 1514, 1514, 590];
 let PPS = 500_000;
+let KIND: "routed" | "nat" = "routed";
 
 function scenario(packets: number, flows: number, dir: string): Scenario {
   return parseScenario(
@@ -27,12 +31,13 @@ function scenario(packets: number, flows: number, dir: string): Scenario {
         { name: "lan", mac: "02:00:00:00:01:01", addrs: ["198.18.0.1/16"], mtu: 1500 },
         { name: "wan", mac: "02:00:00:00:02:01", addrs: ["198.19.2.1/24"], mtu: 1500 },
       ],
-      neighbors: [{ ip: "198.19.2.2", mac: "02:00:00:00:02:02", iface: "wan" }],
+      neighbors: [{ ip: "198.19.2.2", mac: "02:00:00:00:02:02", iface: "wan" }, { ip: "198.18.1.10", mac: "02:00:00:00:01:0a", iface: "lan" }],
       routes: [{ prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" }],
       // Defaults otherwise (rings 1024/1024/4096/4096, 10 Gb/s links, 150 ns per packet):
       // 500 kpps of ~560-byte frames is ~2.3 Gb/s and ~8 % of the worker: no overload.
       timing: { seriesNs: "1ms", drainNs: "5ms" },
-      traffic: { generator: { flows, packets, pps: PPS, sizes: SIZES, proto: "mix", dst: "198.19.200.1", src: "198.18.0.0/16" } },
+      ...(KIND === "nat" ? { nat: { snat: [{ from: "198.18.0.0/16", egress: "wan", to: "interface" }] } } : {}),
+      traffic: { generator: { flows, packets, pps: PPS, sizes: SIZES, proto: "mix", dst: "198.19.200.1", src: KIND === "nat" ? "198.18.1.10/32" : "198.18.0.0/16" }, ...(KIND === "nat" ? { respond: "reflect" } : {}) },
     },
     path.join(dir, "scenario.json"),
     dir,
@@ -42,6 +47,7 @@ function scenario(packets: number, flows: number, dir: string): Scenario {
 interface OneResult {
   mode: string;
   packets: number;
+  created: number;
   genSeconds: number;
   runSeconds: number;
   pps: number;
@@ -67,9 +73,10 @@ function one(mode: "path" | "nopath", packets: number, flows: number): OneResult
     return {
       mode,
       packets: input.count,
+      created: run.result.packets.created,
       genSeconds,
       runSeconds,
-      pps: input.count / runSeconds,
+      pps: (input.count + run.result.packets.created) / runSeconds,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       pathBytes,
       outcomes: run.summary.outcomes,
@@ -134,25 +141,27 @@ function printSeries(s: SeriesResult, ringSizes: { rx: number; tx: number; fill:
 const argv = process.argv.slice(2);
 if (argv[0] === "--one") {
   PPS = Number(argv[4] ?? PPS);
+  KIND = argv[5] === "nat" ? "nat" : "routed";
   const r = one(argv[1] === "path" ? "path" : "nopath", Number(argv[2]), Number(argv[3]));
   process.stdout.write(JSON.stringify(r) + "\n");
 } else {
   const packets = Number(argv[0] ?? 1_000_000);
   const flows = Number(argv[1] ?? 10_000);
   PPS = Number(argv[2] ?? PPS);
+  KIND = argv[3] === "nat" ? "nat" : "routed";
   const self = fileURLToPath(import.meta.url);
   const results: OneResult[] = [];
   for (const mode of ["nopath", "path"] as const) {
-    const r = spawnSync(process.execPath, [...process.execArgv, self, "--one", mode, String(packets), String(flows), String(PPS)], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
+    const r = spawnSync(process.execPath, [...process.execArgv, self, "--one", mode, String(packets), String(flows), String(PPS), KIND], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
     if (r.status !== 0) throw new Error(`bench child (${mode}) exited ${r.status}`);
     results.push(JSON.parse(r.stdout) as OneResult);
   }
-  console.log(`Model benchmark: ${packets.toLocaleString("en")} packets, ${flows.toLocaleString("en")} flows, ${PPS.toLocaleString("en")} pps, sizes ${SIZES.join("/")}`);
-  console.log("| variant | packets | run s | packets/s | peak RSS MB | path.jsonl MB | generate s | virtual s | outcomes |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+  console.log(`Model benchmark (${KIND}): ${packets.toLocaleString("en")} input packets (packets/s counts input + responder replies), ${flows.toLocaleString("en")} flows, ${PPS.toLocaleString("en")} pps, sizes ${SIZES.join("/")}`);
+  console.log("| variant | input | created | run s | packets/s | peak RSS MB | path.jsonl MB | generate s | virtual s | outcomes |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     const o = Object.entries(r.outcomes).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(", ");
-    console.log(`| ${r.mode === "path" ? "with path.jsonl" : "without paths"} | ${r.packets} | ${r.runSeconds.toFixed(2)} | ${Math.round(r.pps).toLocaleString("en")} | ${Math.round(r.maxRssMB)} | ${(r.pathBytes / 1e6).toFixed(1)} | ${r.genSeconds.toFixed(2)} | ${r.virtualSeconds.toFixed(3)} | ${o} |`);
+    console.log(`| ${r.mode === "path" ? "with path.jsonl" : "without paths"} | ${r.packets} | ${r.created} | ${r.runSeconds.toFixed(2)} | ${Math.round(r.pps).toLocaleString("en")} | ${Math.round(r.maxRssMB)} | ${(r.pathBytes / 1e6).toFixed(1)} | ${r.genSeconds.toFixed(2)} | ${r.virtualSeconds.toFixed(3)} | ${o} |`);
   }
   const scn = scenario(1, 1, tmpdir());
   printSeries(results[0]!.series, scn.dataplane.rings, scn.dataplane.maxPendingTx);

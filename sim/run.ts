@@ -79,8 +79,7 @@ const EV_REBIND = 10;
 const EV_RESPOND = 11;
 const EV_TIMER = 12;
 
-/** Sessions scanned per timer pass. */
-export const TIMER_SCAN_ROWS = 4096;
+export { TIMER_SCAN_ROWS } from "./worker/worker.js";
 
 /** How long the late half of bring-up takes when `armBeforeBound` arms first (bind + fill). */
 export const BRINGUP_LATE_NS = 1_000_000;
@@ -109,7 +108,7 @@ export class Sim implements WorkerHost {
   private readonly xskCounts = { ok: 0, fill_empty: 0, rx_full: 0, redirect_err: 0, frame_too_small: 0, link_down: 0, xskmap_empty: 0, aborted: 0 };
   private readonly linkCounts = { sent: 0, dropped_link_down: 0, completions: 0 };
   private readonly series: SeriesResult;
-  private lastSeries = { fwd: 0, drop: 0, rx: 0 };
+  private readonly lastSeries = { fwd: 0, drop: 0, rx: 0 };
   private readonly ifNames: string[];
   // responder replies waiting to arrive: fixed-size slots, free list, grown when exhausted
   private readonly reflectOn: boolean;
@@ -128,6 +127,16 @@ export class Sim implements WorkerHost {
   private idleStep = 1;
   /** Polls left unscheduled by the idle fast path (not an output; for tests and bench). */
   idleSkipped = 0;
+  // series sampler: dormant while no event can happen before its next grid point
+  private seriesDormant = false;
+  private seriesBase = 0;
+  // session timer: the pending EV_TIMER carries timerGen in `a`; older ones are stale
+  private timerGen = 0;
+  private timerAt = Infinity;
+  private timerLast = 0;
+  /** Timer passes run, and not run because they could remove nothing (not outputs). */
+  timerRuns = 0;
+  timerSkipped = 0;
 
   constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number; worker?: WorkerFactory; idleSkip?: boolean } = {}) {
     this.scn = scn;
@@ -173,7 +182,7 @@ export class Sim implements WorkerHost {
     scn.faults.forEach((f, i) => this.q.push(f.atNs, EV_FAULT_START, i, 0));
     this.q.push(0, EV_POLL_RX, 0, 0);
     if (scn.timing.seriesNs > 0) this.q.push(scn.timing.seriesNs, EV_SERIES, 0, 0);
-    if (scn.timing.timerNs > 0 && scn.timing.timerNs <= this.endNs) this.q.push(scn.timing.timerNs, EV_TIMER, 0, 0);
+    if (scn.timing.timerNs > 0) this.planTimer();
     this.q.push(this.endNs, EV_END, 0, 0);
   }
 
@@ -313,7 +322,8 @@ export class Sim implements WorkerHost {
       return false;
     }
     this.now = q.time;
-    if (this.idle) this.wake();
+    // A sample or a timer pass reads and changes nothing an idle poll would: neither wakes.
+    if ((this.idle || this.seriesDormant) && q.kind !== EV_SERIES && q.kind !== EV_TIMER) this.wakeAll();
     switch (q.kind) {
       case EV_ARRIVAL:
         this.arrival(q.a);
@@ -321,10 +331,19 @@ export class Sim implements WorkerHost {
       case EV_RESPOND:
         this.respondArrival(q.a);
         break;
-      case EV_TIMER:
+      case EV_TIMER: {
+        if (q.a !== this.timerGen) break; // superseded by an earlier plan
+        const skipped = Math.round((this.now - this.timerLast) / this.scn.timing.timerNs) - 1;
+        if (skipped > 0) {
+          this.worker.skipTimers(skipped);
+          this.timerSkipped += skipped;
+        }
+        this.timerLast = this.now;
+        this.timerRuns++;
         this.worker.timers(this.now);
-        if (this.now + this.scn.timing.timerNs <= this.endNs) q.push(this.now + this.scn.timing.timerNs, EV_TIMER, 0, 0);
+        this.planTimer();
         break;
+      }
       case EV_POLL_RX: {
         const w = this.worker;
         if (this.now < w.pausedUntil) {
@@ -332,6 +351,7 @@ export class Sim implements WorkerHost {
           break;
         }
         const work = w.pollRx(this.now);
+        if (this.idleSkip) this.replanTimer();
         const dt = work * this.scn.timing.perPacketNs;
         if (dt > 0) q.push(this.now + dt, EV_POLL_TX, 0, 0);
         else this.pollTx();
@@ -349,10 +369,18 @@ export class Sim implements WorkerHost {
       case EV_FAULT_END:
         this.fault(q.a, false);
         break;
-      case EV_SERIES:
+      case EV_SERIES: {
         this.sample();
-        if (this.now + this.scn.timing.seriesNs <= this.endNs) q.push(this.now + this.scn.timing.seriesNs, EV_SERIES, 0, 0);
+        const next = this.now + this.scn.timing.seriesNs;
+        if (next > this.endNs) break;
+        // Nothing can happen before the next sample: it would be skipped (unchanged), so
+        // the sampler sleeps and wakeAll() re-arms it on the same grid.
+        if (this.idleSkip && q.peekTime() > next) {
+          this.seriesDormant = true;
+          this.seriesBase = this.now;
+        } else q.push(next, EV_SERIES, 0, 0);
         break;
+      }
       case EV_BRINGUP:
         this.lateBringUp();
         break;
@@ -391,7 +419,7 @@ export class Sim implements WorkerHost {
    * idleBase + j·idleStep (j ≥ 1); polls before now happened (uneventfully), the first at
    * or after now is still pending — and was pushed before anything this event pushes.
    */
-  private wake(): void {
+  private wakePoll(): void {
     this.idle = false;
     const step = this.idleStep;
     const k = Math.max(1, Math.ceil((this.now - this.idleBase) / step));
@@ -402,6 +430,76 @@ export class Sim implements WorkerHost {
     }
     const g = this.idleBase + k * step;
     if (g <= this.endNs) this.q.push(g, EV_POLL_RX, 0, 0);
+  }
+
+  /** The sampler's next grid point at or after now (samples in between are unchanged: skipped). */
+  private wakeSeries(): void {
+    this.seriesDormant = false;
+    const step = this.scn.timing.seriesNs;
+    const g = this.seriesBase + Math.max(1, Math.ceil((this.now - this.seriesBase) / step)) * step;
+    if (g <= this.endNs) this.q.push(g, EV_SERIES, 0, 0);
+  }
+
+  /**
+   * Re-arms what slept (idle polls, the sampler) before the current event runs. When both
+   * land on the same time they are pushed in the order the every-interval run pushed them:
+   * the one whose previous grid point (its push time there) is earlier goes first.
+   */
+  private wakeAll(): void {
+    if (!this.seriesDormant) return this.wakePoll();
+    if (!this.idle) return this.wakeSeries();
+    const ps = this.idleStep;
+    const gp = this.idleBase + Math.max(1, Math.ceil((this.now - this.idleBase) / ps)) * ps;
+    const ss = this.scn.timing.seriesNs;
+    const gs = this.seriesBase + Math.max(1, Math.ceil((this.now - this.seriesBase) / ss)) * ss;
+    if (gs - ss <= gp - ps) {
+      this.wakeSeries();
+      this.wakePoll();
+    } else {
+      this.wakePoll();
+      this.wakeSeries();
+    }
+  }
+
+  /**
+   * Pushes the next session-timer pass after timerLast. Without the fast path: every
+   * timerNs. With it, passes that can remove nothing are skipped (no session, or before
+   * the sessions' earliest possible expiry) and accounted when the next one runs; the pass
+   * run is the one just before the first that can remove something, so that one is pushed
+   * at the same point of the run as when every pass runs.
+   */
+  private planTimer(): void {
+    const step = this.scn.timing.timerNs;
+    let next = this.timerLast + step;
+    if (this.idleSkip) {
+      const low = this.worker.nextExpiryLow();
+      if (low === Infinity) {
+        this.timerAt = Infinity; // replanTimer() arms it when a session appears
+        return;
+      }
+      const j = (Math.ceil(low / step) - 1) * step;
+      if (j > next) next = j;
+    }
+    if (next > this.endNs) {
+      this.timerAt = Infinity;
+      return;
+    }
+    this.timerAt = next;
+    this.q.push(next, EV_TIMER, ++this.timerGen, 0);
+  }
+
+  /** After the worker ran the dataplane: a new or refreshed session may need an earlier pass. */
+  private replanTimer(): void {
+    const step = this.scn.timing.timerNs;
+    if (step <= 0) return;
+    const low = this.worker.nextExpiryLow();
+    if (low === Infinity) return;
+    let j = (Math.ceil(low / step) - 1) * step;
+    const after = (Math.floor(this.now / step) + 1) * step;
+    if (j < after) j = after;
+    if (j >= this.timerAt || j > this.endNs) return;
+    this.timerAt = j;
+    this.q.push(j, EV_TIMER, ++this.timerGen, 0);
   }
 
   private arrival(i: number): void {
@@ -676,27 +774,50 @@ export class Sim implements WorkerHost {
 
   // ---- series, end, result ------------------------------------------------------------
 
+  /**
+   * One series sample at now. An interval in which nothing happened and nothing changed
+   * (every level equal to the last kept sample's, every per-interval count zero) is not
+   * kept: series.json stays proportional to activity, not to the span. `t` says which
+   * intervals were kept; the first is always kept.
+   */
   private sample(): void {
     const s = this.series;
-    s.t.push(this.now);
-    this.worker.bindings.forEach((b, i) => {
-      const row = s.bindings[i]!;
-      row.fill.push(b.sock.fillRing.level());
-      row.rx.push(b.sock.rxRing.level());
-      row.tx.push(b.sock.txRing.level());
-      row.comp.push(b.sock.compRing.level());
-    });
-    s.pendingTxLocal.push(this.worker.pendingTxLocal);
-    s.pendingTxPrepared.push(this.worker.pendingTxPrepared);
-    s.pendingFill.push(this.worker.pendingFill);
+    const w = this.worker;
     const o = this.tracker.outcomes;
+    const last = this.lastSeries;
     const fwd = o[O_FORWARDED]!;
     const drop = o[O_DROPPED]!;
     const rx = this.xskCounts.ok;
-    s.forwardedPerInterval.push(fwd - this.lastSeries.fwd);
-    s.droppedPerInterval.push(drop - this.lastSeries.drop);
-    s.rxPerInterval.push(rx - this.lastSeries.rx);
-    this.lastSeries = { fwd, drop, rx };
+    const ptl = w.pendingTxLocal;
+    const ptp = w.pendingTxPrepared;
+    const pf = w.pendingFill;
+    const n = s.t.length;
+    let same = n > 0 && fwd === last.fwd && drop === last.drop && rx === last.rx && s.pendingTxLocal[n - 1] === ptl && s.pendingTxPrepared[n - 1] === ptp && s.pendingFill[n - 1] === pf;
+    const bs = w.bindings;
+    for (let i = 0; same && i < bs.length; i++) {
+      const sock = bs[i]!.sock;
+      const row = s.bindings[i]!;
+      same = row.fill[n - 1] === sock.fillRing.level() && row.rx[n - 1] === sock.rxRing.level() && row.tx[n - 1] === sock.txRing.level() && row.comp[n - 1] === sock.compRing.level();
+    }
+    if (same) return;
+    s.t.push(this.now);
+    for (let i = 0; i < bs.length; i++) {
+      const sock = bs[i]!.sock;
+      const row = s.bindings[i]!;
+      row.fill.push(sock.fillRing.level());
+      row.rx.push(sock.rxRing.level());
+      row.tx.push(sock.txRing.level());
+      row.comp.push(sock.compRing.level());
+    }
+    s.pendingTxLocal.push(ptl);
+    s.pendingTxPrepared.push(ptp);
+    s.pendingFill.push(pf);
+    s.forwardedPerInterval.push(fwd - last.fwd);
+    s.droppedPerInterval.push(drop - last.drop);
+    s.rxPerInterval.push(rx - last.rx);
+    last.fwd = fwd;
+    last.drop = drop;
+    last.rx = rx;
   }
 
   private finishRun(): void {

@@ -79,6 +79,12 @@ export class SessionTable {
   removals = 0;
   private readonly scratch = new Uint32Array(KEY_WORDS);
   private expireCursor = 0;
+  // A lower bound of expires[] over live rows, so the timer can skip passes that would
+  // remove nothing: every write to expires[] lowers it; expire() re-tightens it to the
+  // minimum seen over each complete sweep of the cursor (plus writes made meanwhile).
+  private expiresLow = Infinity;
+  private sweepLow = Infinity;
+  private sweepLeft: number;
 
   // steering log: keys added/removed since the worker last drained it
   private steerOps: Uint8Array;
@@ -100,6 +106,7 @@ export class SessionTable {
     this.freeList = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i; // pop gives 0, 1, 2…
     this.freeTop = capacity;
+    this.sweepLeft = capacity;
     this.wire = new KeyIndex(capacity * 2, this.orig, this.reply);
     this.canon = new KeyIndex(capacity, this.orig, this.reply);
     this.steerOps = new Uint8Array(256);
@@ -155,7 +162,10 @@ export class SessionTable {
     this.gen[sid] = (this.gen[sid] as number) + 1;
     const proto = ((this.orig[b + 9] as number) >>> 8) & 0xff;
     this.state[sid] = proto === 6 ? initState : 0;
-    this.expires[sid] = nowNs + this.timeout(sid, proto);
+    const e = nowNs + this.timeout(sid, proto);
+    this.expires[sid] = e;
+    if (e < this.expiresLow) this.expiresLow = e;
+    if (e < this.sweepLow) this.sweepLow = e;
     this.wire.insert(this.orig, b, hf, sid * 4 + KIND_FWD);
     if (!this.bugs.noReverseIndex) {
       if (this.bugs.reverseIndexOverwrite) this.wire.put(this.reply, b, hr, sid * 4 + KIND_REV);
@@ -180,7 +190,7 @@ export class SessionTable {
     if (fl & F_PUB_REV) this.logSteer(STEER_REMOVE, this.reply, b);
     this.flags[sid] = 0;
     this.freeList[this.freeTop++] = sid;
-    this.live--;
+    if (--this.live === 0) this.expiresLow = Infinity;
     this.removals++;
   }
 
@@ -231,7 +241,11 @@ export class SessionTable {
     this.flags[sid] = fl;
     // A closing state's timer is not extended by more packets in it (CLOSE keeps its 10 s).
     const t = nowNs + this.timeout(sid, proto);
-    if (!(proto === 6 && this.state[sid] === TCP_CLOSE && (this.expires[sid] as number) <= t && (tcpFlags & TH_RST) === 0)) this.expires[sid] = t;
+    if (!(proto === 6 && this.state[sid] === TCP_CLOSE && (this.expires[sid] as number) <= t && (tcpFlags & TH_RST) === 0)) {
+      this.expires[sid] = t;
+      if (t < this.expiresLow) this.expiresLow = t;
+      if (t < this.sweepLow) this.sweepLow = t;
+    }
     return true;
   }
 
@@ -245,12 +259,39 @@ export class SessionTable {
     for (let i = 0; i < maxScan && i < cap; i++) {
       const sid = this.expireCursor;
       this.expireCursor = sid + 1 === cap ? 0 : sid + 1;
-      if (((this.flags[sid] as number) & F_LIVE) !== 0 && (this.expires[sid] as number) <= nowNs) {
-        this.remove(sid);
-        n++;
+      if (((this.flags[sid] as number) & F_LIVE) !== 0) {
+        const e = this.expires[sid] as number;
+        if (e <= nowNs) {
+          this.remove(sid);
+          n++;
+        } else if (e < this.sweepLow) this.sweepLow = e;
+      }
+      if (--this.sweepLeft === 0) {
+        this.expiresLow = this.sweepLow;
+        this.sweepLow = Infinity;
+        this.sweepLeft = cap;
       }
     }
     return n;
+  }
+
+  /**
+   * No live row expires before this time (Infinity when none is live): an expire() pass
+   * at an earlier time removes nothing and only moves the cursor (skipExpire).
+   */
+  nextExpiryLow(): number {
+    return this.live === 0 ? Infinity : this.expiresLow;
+  }
+
+  /** Accounts `passes` expire(…, maxScan) passes that would have removed nothing: the cursor moves as they would have moved it. */
+  skipExpire(passes: number, maxScan: number = this.capacity): void {
+    if (passes <= 0) return;
+    const cap = this.capacity;
+    const per = Math.min(maxScan, cap) % cap;
+    this.expireCursor = (this.expireCursor + ((passes % cap) * per) % cap) % cap;
+    // the rows those passes would have scanned were not seen: start a new sweep
+    this.sweepLow = Infinity;
+    this.sweepLeft = cap;
   }
 
   isLive(sid: number): boolean {

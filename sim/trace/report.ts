@@ -29,8 +29,30 @@ function fmtMs(ns: number): string {
   return (ns / 1e6).toFixed(3) + " ms";
 }
 
-/** One SVG line chart: several series over the same x axis, y from 0 to max. */
-function chart(title: string, t: number[], series: Array<{ name: string; values: number[]; capacity?: number }>): string {
+/**
+ * The points to draw for one series of a sparse sample list (series.json keeps only
+ * intervals in which something happened or changed, each with its explicit t): across a
+ * gap a level holds its last value until the interval before the next sample, and a
+ * per-interval count is 0 in every skipped interval.
+ */
+export function gapPoints(t: number[], values: number[], intervalNs: number, count: boolean): Array<[number, number]> {
+  const pts: Array<[number, number]> = [];
+  for (let i = 0; i < t.length; i++) {
+    const ti = t[i]!;
+    if (i > 0 && ti - t[i - 1]! > intervalNs) {
+      const prev = t[i - 1]!;
+      if (count) {
+        pts.push([prev + intervalNs, 0]);
+        if (ti - intervalNs > prev + intervalNs) pts.push([ti - intervalNs, 0]);
+      } else pts.push([ti - intervalNs, values[i - 1]!]);
+    }
+    pts.push([ti, values[i]!]);
+  }
+  return pts;
+}
+
+/** One SVG line chart: several series over the same time axis (x from t), y from 0 to max. */
+function chart(title: string, t: number[], intervalNs: number, series: Array<{ name: string; values: number[]; capacity?: number; count?: boolean }>): string {
   const W = 640, H = 160, L = 48, B = 22, T = 18;
   const n = t.length;
   let ymax = 1;
@@ -39,7 +61,9 @@ function chart(title: string, t: number[], series: Array<{ name: string; values:
     if (s.capacity !== undefined && s.capacity > ymax) ymax = s.capacity;
   }
   const colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
-  const x = (i: number) => L + (n <= 1 ? 0 : ((W - L - 8) * i) / (n - 1));
+  const t0 = n > 0 ? t[0]! : 0;
+  const span = n > 1 ? t[n - 1]! - t0 : 0;
+  const x = (tn: number) => L + (span <= 0 ? 0 : ((W - L - 8) * (tn - t0)) / span);
   const y = (v: number) => T + (H - T - B) * (1 - v / ymax);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`);
@@ -52,7 +76,7 @@ function chart(title: string, t: number[], series: Array<{ name: string; values:
   series.forEach((s, k) => {
     const c = colors[k % colors.length]!;
     if (s.capacity !== undefined) parts.push(`<line x1="${L}" y1="${y(s.capacity)}" x2="${W - 8}" y2="${y(s.capacity)}" stroke="${c}" stroke-dasharray="3 3" opacity="0.5"/>`);
-    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const pts = gapPoints(t, s.values, intervalNs, s.count === true).map(([tn, v]) => `${x(tn).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     if (n > 0) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="1.5" points="${pts}"/>`);
     parts.push(`<text x="${L + 8 + k * 110}" y="${T + 10}" font-size="10" fill="${c}">${esc(s.name)}</text>`);
   });
@@ -81,26 +105,27 @@ export function renderReport(scn: Scenario, s: ReportSummary, series: SeriesResu
   out.push(table(["stage", "counter", "value"], crow));
   if (Object.keys(s.input.skipped).length) out.push("<h2>Input packets skipped</h2>" + table(["cause", "packets"], Object.entries(s.input.skipped)));
 
-  out.push(`<h2>Ring occupancy (sampled every ${fmtMs(series.intervalNs)})</h2>`);
+  out.push(`<h2>Ring occupancy (sampled every ${fmtMs(series.intervalNs)}; intervals in which nothing happened or changed are not stored)</h2>`);
+  const iv = series.intervalNs;
   const d = scn.dataplane;
   for (const b of series.bindings) {
     out.push(`<h3>${esc(b.iface)} queue ${b.queue}</h3>`);
-    out.push(chart(`fill ring (size ${d.rings.fill})`, series.t, [{ name: "fill", values: b.fill, capacity: d.rings.fill }]));
-    out.push(chart(`RX / TX / completion rings`, series.t, [
+    out.push(chart(`fill ring (size ${d.rings.fill})`, series.t, iv, [{ name: "fill", values: b.fill, capacity: d.rings.fill }]));
+    out.push(chart(`RX / TX / completion rings`, series.t, iv, [
       { name: "rx", values: b.rx, capacity: d.rings.rx },
       { name: "tx", values: b.tx },
       { name: "comp", values: b.comp },
     ]));
   }
-  out.push(chart(`worker queues (maxPendingTx ${d.maxPendingTx})`, series.t, [
+  out.push(chart(`worker queues (maxPendingTx ${d.maxPendingTx})`, series.t, iv, [
     { name: "pending_tx_local", values: series.pendingTxLocal },
     { name: "pending_tx_prepared", values: series.pendingTxPrepared },
     { name: "pending_fill", values: series.pendingFill },
   ]));
-  out.push(chart("packets per interval", series.t, [
-    { name: "rx", values: series.rxPerInterval },
-    { name: "forwarded", values: series.forwardedPerInterval },
-    { name: "dropped", values: series.droppedPerInterval },
+  out.push(chart("packets per interval", series.t, iv, [
+    { name: "rx", values: series.rxPerInterval, count: true },
+    { name: "forwarded", values: series.forwardedPerInterval, count: true },
+    { name: "dropped", values: series.droppedPerInterval, count: true },
   ]));
 
   if (records) {
