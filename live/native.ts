@@ -32,6 +32,7 @@ import { DEFAULT_SESSIONS } from "../sim/dataplane/nat.js";
 import type { SessionTable } from "../sim/dataplane/session.js";
 import { KEY_WORDS } from "../sim/dataplane/reverseIndex.js";
 import { SESSION_KEY_LEN } from "../sim/xdp/maps.js";
+import { reasonName } from "../sim/reasons.js";
 
 /** One live session row, as both sides dump it (cold path: the differential). */
 export interface SessionRow {
@@ -121,6 +122,7 @@ interface Lib {
   start: (h: unknown, netns: string) => number;
   stop: (h: unknown) => number;
   liveError: (h: unknown) => string;
+  liveReasons: (h: unknown, n: number[]) => unknown;
 }
 
 let lib: Lib | null = null;
@@ -177,6 +179,7 @@ export function loadNative(): Lib {
     start: so.func("xl_worker_start", "int", [H, "const char *"]),
     stop: so.func("xl_worker_stop", "int", [H]),
     liveError: so.func("xl_worker_live_error", "const char *", [H]),
+    liveReasons: so.func("xl_worker_live_reasons", "void *", [H, koffi.out(koffi.pointer("int"))]),
   };
   return lib;
 }
@@ -601,6 +604,8 @@ export class NativeLiveWorker {
   private readonly L: Lib;
   private handle: unknown;
   private readonly counterView: Float64Array;
+  /** Drops and to-kernel decisions of the live thread by reason code (native/src/live.c). */
+  private readonly reasonView: Float64Array;
   private running = false;
   /** Binding index per (iface name, queue), in the model's slot order. */
   readonly bindings: Array<{ iface: string; queue: number }> = [];
@@ -623,6 +628,16 @@ export class NativeLiveWorker {
     if (L.liveRings(h, d.rings.fill, d.rings.comp, d.rings.rx, d.rings.tx) !== 0) throw new EnvironmentError("native worker: ring sizes refused");
     const n = [0];
     this.counterView = new Float64Array(L.koffi.view(L.region(h, REG.COUNTERS, 0, n), n[0]!) as ArrayBuffer);
+    const rn = [0];
+    const rp = L.liveReasons(h, rn);
+    this.reasonView = rp === null || rn[0]! === 0 ? new Float64Array(0) : new Float64Array(L.koffi.view(rp, rn[0]! * 8) as ArrayBuffer);
+  }
+
+  /** The configuration/FIB generations the worker expects in the metadata (before start:
+   *  the thread reads them unsynchronised). */
+  setGens(configGen: number, fibGen: number): void {
+    if (this.running) throw new Error("NativeLiveWorker.setGens while running");
+    this.L.setGens(this.handle, configGen >>> 0, fibGen >>> 0);
   }
 
   /** Binding b serves ifname/queue (inside the namespace given to start); mapFd < 0: libxdp's default XDP program. */
@@ -638,8 +653,21 @@ export class NativeLiveWorker {
     this.running = true;
   }
 
+  /** The worker's counters (COUNTER_NAMES) and, as `reason.<name>`, its nonzero per-reason
+   *  counts of drops and to-kernel decisions (their sum is dropped + to_kernel). */
   counters(): Record<string, number> {
-    return Object.fromEntries(COUNTER_NAMES.map((k, i) => [k, this.counterView[i]!]));
+    const o: Record<string, number> = Object.fromEntries(COUNTER_NAMES.map((k, i) => [k, this.counterView[i]!]));
+    for (const [k, v] of Object.entries(this.reasons())) o[`reason.${k}`] = v;
+    return o;
+  }
+
+  /** Nonzero per-reason counts of the live thread's drops and to-kernel decisions, by name. */
+  reasons(): Record<string, number> {
+    const o: Record<string, number> = {};
+    this.reasonView.forEach((v, r) => {
+      if (v !== 0) o[reasonName(r)] = v;
+    });
+    return o;
   }
 
   /** Stops and joins the thread, closes the sockets. */

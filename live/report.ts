@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PacketView, decode } from "../sim/packet/view.js";
 import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
-import { reasonName } from "../sim/reasons.js";
+import { reasonByName, reasonName } from "../sim/reasons.js";
 import type { PathRecord } from "../sim/trace/record.js";
 import type { InputPackets } from "../sim/scenario/input.js";
 import type { LiveResult, ShimEvent } from "./run.js";
@@ -95,7 +95,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
  * with a live run. Counters compared are the ones that count packets, not time:
  * worker rx / forwarded_enq / dropped / to_kernel / icmp_generated / held, XDP_STATISTICS
  * rx_dropped / rx_ring_full / rx_fill_ring_empty_descs / rx_invalid_descs /
- * tx_invalid_descs, and the shim's reason totals.
+ * tx_invalid_descs, the shim's reason totals, and the worker's drops and to-kernel
+ * decisions per reason (workerReasonTotals).
  */
 export function compareLive(input: InputPackets, records: readonly PathRecord[], modelOut: ReadonlyMap<string, readonly Uint8Array[]>, modelCounters: Record<string, Record<string, number>>, modelXdp: ReadonlyArray<Record<string, number | string>>, live: LiveResult, ifaceNames: readonly string[]): LiveDiff {
   // Live shim events by (ingress iface, identity), in order.
@@ -203,6 +204,12 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
       if (m !== l) counterDiffs.push({ name: `xdpStatistics.${String(x["iface"])}:${String(x["queue"])}.${k}`, model: m, live: l });
     }
   }
+  const mReasons = workerReasonTotals(records);
+  const lReasons: Record<string, number> = {};
+  for (const [k, v] of Object.entries(live.worker)) if (k.startsWith("reason.")) lReasons[k.slice(7)] = v;
+  for (const k of [...new Set([...Object.keys(mReasons), ...Object.keys(lReasons)])].sort()) {
+    if ((mReasons[k] ?? 0) !== (lReasons[k] ?? 0)) counterDiffs.push({ name: `worker.reason.${k}`, model: mReasons[k] ?? 0, live: lReasons[k] ?? 0 });
+  }
   const mShim: Record<string, number> = {};
   for (const r of records) {
     if (r.origin !== "input") continue;
@@ -215,6 +222,24 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     if ((mShim[k] ?? 0) !== (lShim[k] ?? 0)) counterDiffs.push({ name: `shim.${k}`, model: mShim[k] ?? 0, live: lShim[k] ?? 0 });
   }
   return { packets: input.count, agree, packetDiffs, outputDiffs, counterDiffs, noise, divergent: packetDiffs.length + outputDiffs.length + counterDiffs.length > 0 };
+}
+
+/**
+ * The model's counterpart of the live thread's per-reason counters: packets the worker
+ * itself dropped or handed to the kernel — they reached it (AF_XDP RX ok, or it generated
+ * them) — by reason. Kernel TX-side losses (xsk.tx, 170..189) and in_flight are not the
+ * worker's decisions.
+ */
+export function workerReasonTotals(records: readonly PathRecord[]): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const r of records) {
+    if ((r.out !== "dropped" && r.out !== "to_kernel") || r.reason === null) continue;
+    if (r.origin === "input" && r.xsk?.rx !== "ok") continue;
+    const code = reasonByName(r.reason)?.code ?? -1;
+    if ((code >= 170 && code < 190) || code >= 200) continue;
+    o[r.reason] = (o[r.reason] ?? 0) + 1;
+  }
+  return o;
 }
 
 /** The report in words (stdout). */
@@ -234,6 +259,8 @@ export function formatLiveDiff(d: LiveDiff, live: LiveResult): string {
   for (const o of d.outputDiffs.slice(0, 5)) L.push(`output ${o.iface}: ${o.problem}${o.firstByte !== undefined ? ` at byte ${o.firstByte}` : ""} (${o.identity ?? "?"})`);
   if (d.outputDiffs.length > 5) L.push(`  … ${d.outputDiffs.length - 5} more output difference(s)`);
   for (const c of d.counterDiffs) L.push(`counter ${c.name}: model ${c.model}, live ${c.live}`);
+  const wr = Object.entries(live.worker).filter(([k, v]) => k.startsWith("reason.") && v !== 0);
+  if (wr.length > 0) L.push(`worker    drops/to-kernel by reason: ${wr.map(([k, v]) => `${k.slice(7)} ${v}`).join(", ")}`);
   L.push(d.divergent ? "live run DIFFERS from the model" : "live run agrees with the model");
   return L.join("\n") + "\n";
 }

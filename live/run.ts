@@ -19,6 +19,7 @@ import { reasonName } from "../sim/reasons.js";
 import type { Scenario } from "../sim/scenario/types.js";
 import type { InputPackets } from "../sim/scenario/input.js";
 import { META_VERSION } from "../sim/xdp/abi.js";
+import { ControlMap } from "../sim/xdp/maps.js";
 import { LabBpf, ctrlBytes, loader, shimObject, u32le } from "./attach.js";
 import type { AttachedProgram } from "./attach.js";
 import { NativeLiveWorker, nativeUnsupported, NATIVE_BUGS } from "./native.js";
@@ -396,7 +397,11 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       for (const ifc of scn.interfaces) for (const ad of ifc.addrs) mapPut(S, lfd, `local_addrs ${a.ifname}`, addrKey(ad.family, ad.bytes), u32le(1));
       xsksFd.push(mapFd(a, "xsks"));
     });
+    // Generations: the model's initial ones on both sides. The worker drops metadata older
+    // than its own (meta_stale_generation); a zeroed ctrl entry would make every frame stale.
+    const gens = new ControlMap();
     worker = new NativeLiveWorker(scn);
+    worker.setGens(gens.configGen, gens.fibGen);
     worker.bindings.forEach((b, i) => {
       const k = scn.interfaces.findIndex((x) => x.name === b.iface);
       worker!.bind(i, b.iface, b.queue, xsksFd[k]!, false);
@@ -410,7 +415,12 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       const bfd = mapFd(a, "bindings");
       for (let q = 0; q < ifc.queues; q++) mapPut(S, bfd, `bindings ${a.ifname}`, u32le(a.ifindex, q), u32le(q, 1));
       const cfd = mapFd(a, "ctrl");
-      mapPut(S, cfd, `ctrl ${a.ifname}`, u32le(0), ctrlBytes({ enabled: scn.dataplane.armed ? 1 : 0, abiVersion: META_VERSION, strict: scn.dataplane.strict ? 1 : 0, bugs }));
+      const ctrl = ctrlBytes({ enabled: scn.dataplane.armed ? 1 : 0, abiVersion: META_VERSION, strict: scn.dataplane.strict ? 1 : 0, bugs });
+      // struct xdplab_ctrl: config_gen @8, fib_gen @12 (ctrlBytes leaves them 0)
+      const cv = new DataView(ctrl.buffer, ctrl.byteOffset, ctrl.byteLength);
+      cv.setUint32(8, gens.configGen >>> 0, true);
+      cv.setUint32(12, gens.fibGen >>> 0, true);
+      mapPut(S, cfd, `ctrl ${a.ifname}`, u32le(0), ctrl);
       readers.push(new RingReader(S, mapFd(a, "events"), ifc.name));
     });
     log(`native worker running on ${worker.bindings.map((b) => `${b.iface}:${b.queue}`).join(", ")} (${sockFds.length} AF_XDP sockets); control ${scn.dataplane.armed ? "armed" : "not armed"}`);

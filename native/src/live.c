@@ -4,7 +4,9 @@
  * enters the lab's network namespace first (setns is per thread; Node cannot), creates
  * every UMEM and socket there, reports readiness, then polls until stopped; stop joins it
  * and closes the sockets. Per-binding configuration comes from xl_worker_live_config.
- * Packet ids and events do not exist here: the worker only keeps its counters. */
+ * Packet ids and events do not exist here: the worker only keeps its counters, plus one
+ * counter per reason code for drops and to-kernel decisions (xl_worker_live_reasons) —
+ * offline, the event stream carries the reasons instead. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +33,11 @@ struct xl_live_bind {
 	size_t area_len;
 };
 
+#define XL_LIVE_REASONS 256
+
 struct xl_live {
 	struct xl_live_bind *lb;
+	double reasons[XL_LIVE_REASONS]; /* by reason code (sim/reasons.ts); written by the thread only */
 	int fill_size, comp_size, rx_size, tx_size;
 	char netns[256];
 	pthread_t th;
@@ -86,6 +91,21 @@ XL_API int xl_worker_live_config(struct xl_worker *w, int b, const char *ifname,
 	x->zerocopy = zerocopy;
 	x->configured = 1;
 	return 0;
+}
+
+/* Called by the worker (live mode only) for every drop and to-kernel decision. */
+void xl_live_count_reason(struct xl_worker *w, int reason)
+{
+	struct xl_live *L = w->live;
+	if (L && reason >= 0 && reason < XL_LIVE_REASONS) L->reasons[reason]++;
+}
+
+/* The per-reason counters (index = reason code), n = their number; readable while the
+ * thread runs (values may be one poll stale). NULL before any live configuration. */
+XL_API double *xl_worker_live_reasons(struct xl_worker *w, int *n)
+{
+	if (n) *n = w->live ? XL_LIVE_REASONS : 0;
+	return w->live ? w->live->reasons : NULL;
 }
 
 static double mono_ns(void)

@@ -13,6 +13,9 @@
 #include "worker_int.h"
 #include "../../bpf/xdplab_abi.h"
 
+/* live.c: per-reason counters of the live thread */
+void xl_live_count_reason(struct xl_worker *w, int reason);
+
 #define TXQ_LOCAL 1
 #define TXQ_PREPARED 2
 #define TXQ_INPLACE 3
@@ -537,6 +540,7 @@ static void drop_pkt(struct xl_worker *w, struct xl_bind *bb, int f, const uint8
 	e->a = BS(bb, IFACE);
 	e->b = reason;
 	ev_bytes(w, e, data + addr, len);
+	if (w->live_mode) xl_live_count_reason(w, reason);
 	w->c[XL_C_DROPPED]++;
 	bb->frame_id[f] = -1;
 	if (do_recycle) recycle(w, bb, f);
@@ -750,6 +754,7 @@ static void process_one(struct xl_worker *w, struct xl_bind *bb, uint64_t addr, 
 		e->a = BS(bb, IFACE);
 		e->b = r;
 		ev_bytes(w, e, data + addr, len);
+		if (w->live_mode) xl_live_count_reason(w, r);
 		w->c[XL_C_TO_KERNEL]++;
 		bb->frame_id[f] = -1;
 		recycle(w, bb, f);
