@@ -19,15 +19,14 @@ const needs = [
   "native/pktio/build/xdplab-pktio",
   "bpf/build/xdplab_shim.o",
 ].filter((f) => !existsSync(path.join(ROOT, f)));
-// Known state (docs/live.md, issue 7): the A cases and B/noTxKick-healthy agree; the
-// B cases allOrNothingReserve/lazyCompletionReap/leakOnDrop (the 400/60-packet bursts)
-// diverge intermittently on the live side (lan fill ring reported empty after the worker
-// resubmitted its frames; pending_tx_full drops), so the runs stay opt-in until that is
-// understood: XDPLAB_LIVE_RUN=1 npx vitest run test/live-run/live.test.ts
-const optIn = process.env["XDPLAB_LIVE_RUN"] === "1";
-const why = !optIn
-  ? "opt-in with XDPLAB_LIVE_RUN=1 until the B-case bursts agree live (known failure, issue 7)"
-  : process.getuid?.() !== 0 ? "not root" : needs.length > 0 ? `not built: ${needs.join(", ")}` : null;
+// Known state (docs/live.md, issue 7): the A cases and B/noTxKick-healthy agree and gate
+// CI; the B bursts allOrNothingReserve/lazyCompletionReap/leakOnDrop diverge
+// intermittently on the live side (lan fill ring reported empty after the worker
+// resubmitted its frames; pending_tx_full drops the model does not have), so those run
+// only on request: XDPLAB_LIVE_RUN=1 npx vitest run test/live-run/live.test.ts
+const UNSETTLED = new Set(["B/allOrNothingReserve-healthy", "B/lazyCompletionReap-healthy", "B/leakOnDrop-healthy"]);
+const all = process.env["XDPLAB_LIVE_RUN"] === "1";
+const why = process.getuid?.() !== 0 ? "not root" : needs.length > 0 ? `not built: ${needs.join(", ")}` : null;
 
 export function liveCases(): string[] {
   const out: string[] = [];
@@ -49,7 +48,8 @@ describe.skipIf(why !== null)(`live runs of the paced traces/ cases${why === nul
     expect(cases.length).toBeGreaterThanOrEqual(5);
   });
   for (const c of cases) {
-    it(`${c}: no divergence from the model`, () => {
+    const skip = UNSETTLED.has(c) && !all;
+    it.skipIf(skip)(`${c}: no divergence from the model${skip ? " (skipped: diverges intermittently live, known; XDPLAB_LIVE_RUN=1 runs it)" : ""}`, () => {
       const out = mkdtempSync(path.join(tmpdir(), "xdplab-live-run-"));
       const r = xdplab(["live", path.join("traces", c), "--json", "--out", out], { timeoutMs: 40_000 });
       expect(r.stderr).not.toMatch(/Error:|at .*\.js:\d+/);
