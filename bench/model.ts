@@ -3,7 +3,10 @@
 // path.jsonl written to a temp dir, and without path records — reporting packets/s of
 // virtual-time simulation per wall-clock second, peak RSS, and a readable summary of ring
 // levels from series.json. Each variant runs in its own child process so peak RSS is its
-// own. Run: npx tsc -p . && node dist/bench/model.js [packets] [flows] [pps] [routed|nat]
+// own. A third variant, "null sink", runs the same Sim with a sink that keeps nothing (no
+// pcapng, no SHA-256, no summary): the model measured alone.
+// Run: npx tsc -p . && node dist/bench/model.js [packets] [flows] [pps] [routed|nat]
+// One variant only (for --cpu-prof): node dist/bench/model.js --one null|nopath|path packets flows pps [routed|nat]
 // `nat`: the same mix from one lan host (flows differ by port) through interface SNAT, every forwarded
 // packet answered by the reflect responder, so half the model's packets are replies
 // matched by the reverse index and translated back.
@@ -17,6 +20,13 @@ import { generateTraffic } from "../sim/scenario/generator.js";
 import type { Scenario } from "../sim/scenario/types.js";
 import type { SeriesResult } from "../sim/trace/record.js";
 import { replayToDir } from "../bin/replay-run.js";
+import { Sim } from "../sim/run.js";
+import type { RunSink } from "../sim/trace/record.js";
+
+type Mode = "null" | "nopath" | "path";
+const MODES: readonly Mode[] = ["null", "nopath", "path"];
+const MODE_NAMES: Record<Mode, string> = { null: "null sink (model only)", nopath: "without paths", path: "with path.jsonl" };
+const NULL_SINK: RunSink = { wantPath: false, path() {}, frameOut() {}, kernel() {}, drop() {} };
 
 const SIZES = [64, 64, 64, 128, 576, 1514, 1514, 590];
 let PPS = 500_000;
@@ -50,6 +60,8 @@ interface OneResult {
   created: number;
   genSeconds: number;
   runSeconds: number;
+  /** CPU seconds (user + system) of the run: steadier than wall time on a shared machine. */
+  runCpuSeconds: number;
   pps: number;
   maxRssMB: number;
   pathBytes: number;
@@ -58,7 +70,7 @@ interface OneResult {
   series: SeriesResult;
 }
 
-function one(mode: "path" | "nopath", packets: number, flows: number): OneResult {
+function one(mode: Mode, packets: number, flows: number): OneResult {
   const dir = mkdtempSync(path.join(tmpdir(), "xdplab-bench-model-"));
   try {
     const scn = scenario(packets, flows, dir);
@@ -67,21 +79,25 @@ function one(mode: "path" | "nopath", packets: number, flows: number): OneResult
     const genSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const out = path.join(dir, "out");
     t0 = process.hrtime.bigint();
-    const run = replayToDir(scn, input, info, out, { path: mode === "path" });
+    const cpu0 = process.cpuUsage();
+    const result = mode === "null" ? new Sim(scn, input, NULL_SINK, { seed: scn.seed }).runToEnd() : replayToDir(scn, input, info, out, { path: mode === "path" }).result;
     const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const pathBytes = readdirSync(out).includes("path.jsonl") ? statSync(path.join(out, "path.jsonl")).size : 0;
+    const cpu = process.cpuUsage(cpu0);
+    const runCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const pathBytes = mode !== "null" && readdirSync(out).includes("path.jsonl") ? statSync(path.join(out, "path.jsonl")).size : 0;
     return {
       mode,
       packets: input.count,
-      created: run.result.packets.created,
+      created: result.packets.created,
       genSeconds,
       runSeconds,
-      pps: (input.count + run.result.packets.created) / runSeconds,
+      runCpuSeconds,
+      pps: (input.count + result.packets.created) / runSeconds,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       pathBytes,
-      outcomes: run.summary.outcomes,
-      virtualSeconds: run.result.endNs / 1e9,
-      series: run.result.series,
+      outcomes: result.outcomes,
+      virtualSeconds: result.endNs / 1e9,
+      series: result.series,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -142,7 +158,8 @@ const argv = process.argv.slice(2);
 if (argv[0] === "--one") {
   PPS = Number(argv[4] ?? PPS);
   KIND = argv[5] === "nat" ? "nat" : "routed";
-  const r = one(argv[1] === "path" ? "path" : "nopath", Number(argv[2]), Number(argv[3]));
+  const mode: Mode = argv[1] === "path" || argv[1] === "null" ? argv[1] : "nopath";
+  const r = one(mode, Number(argv[2]), Number(argv[3]));
   process.stdout.write(JSON.stringify(r) + "\n");
 } else {
   const packets = Number(argv[0] ?? 1_000_000);
@@ -151,17 +168,17 @@ if (argv[0] === "--one") {
   KIND = argv[3] === "nat" ? "nat" : "routed";
   const self = fileURLToPath(import.meta.url);
   const results: OneResult[] = [];
-  for (const mode of ["nopath", "path"] as const) {
+  for (const mode of MODES) {
     const r = spawnSync(process.execPath, [...process.execArgv, self, "--one", mode, String(packets), String(flows), String(PPS), KIND], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "inherit"] });
     if (r.status !== 0) throw new Error(`bench child (${mode}) exited ${r.status}`);
     results.push(JSON.parse(r.stdout) as OneResult);
   }
   console.log(`Model benchmark (${KIND}): ${packets.toLocaleString("en")} input packets (packets/s counts input + responder replies), ${flows.toLocaleString("en")} flows, ${PPS.toLocaleString("en")} pps, sizes ${SIZES.join("/")}`);
-  console.log("| variant | input | created | run s | packets/s | peak RSS MB | path.jsonl MB | generate s | virtual s | outcomes |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  console.log("| variant | input | created | run s | run CPU s | packets/s | peak RSS MB | path.jsonl MB | generate s | virtual s | outcomes |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     const o = Object.entries(r.outcomes).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(", ");
-    console.log(`| ${r.mode === "path" ? "with path.jsonl" : "without paths"} | ${r.packets} | ${r.created} | ${r.runSeconds.toFixed(2)} | ${Math.round(r.pps).toLocaleString("en")} | ${Math.round(r.maxRssMB)} | ${(r.pathBytes / 1e6).toFixed(1)} | ${r.genSeconds.toFixed(2)} | ${r.virtualSeconds.toFixed(3)} | ${o} |`);
+    console.log(`| ${MODE_NAMES[r.mode as Mode]} | ${r.packets} | ${r.created} | ${r.runSeconds.toFixed(2)} | ${r.runCpuSeconds.toFixed(2)} | ${Math.round(r.pps).toLocaleString("en")} | ${Math.round(r.maxRssMB)} | ${(r.pathBytes / 1e6).toFixed(1)} | ${r.genSeconds.toFixed(2)} | ${r.virtualSeconds.toFixed(3)} | ${o} |`);
   }
   const scn = scenario(1, 1, tmpdir());
   printSeries(results[0]!.series, scn.dataplane.rings, scn.dataplane.maxPendingTx);

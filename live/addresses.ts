@@ -69,17 +69,25 @@ export function requireLabAddress(family: 4 | 6, addr: Uint8Array, prefixLen: nu
 }
 
 /**
- * The outer IP source and destination of an Ethernet frame (after up to two VLAN tags),
- * or null when the frame is not IP. Used to refuse input frames with foreign addresses.
+ * The EtherType of an Ethernet frame after up to two VLAN tags (802.1Q / 802.1ad) and
+ * the offset of what it carries. Bytes past the end read as 0.
  */
-export function frameAddresses(frame: Uint8Array): { family: 4 | 6; src: Uint8Array; dst: Uint8Array } | null {
+export function etherPayload(frame: Uint8Array): { type: number; off: number } {
   let off = 12;
   let type = ((frame[off] ?? 0) << 8) | (frame[off + 1] ?? 0);
   for (let tags = 0; tags < 2 && (type === 0x8100 || type === 0x88a8); tags++) {
     off += 4;
     type = ((frame[off] ?? 0) << 8) | (frame[off + 1] ?? 0);
   }
-  off += 2;
+  return { type, off: off + 2 };
+}
+
+/**
+ * The outer IP source and destination of an Ethernet frame (after up to two VLAN tags),
+ * or null when the frame is not IP. Used to refuse input frames with foreign addresses.
+ */
+export function frameAddresses(frame: Uint8Array): { family: 4 | 6; src: Uint8Array; dst: Uint8Array } | null {
+  const { type, off } = etherPayload(frame);
   if (type === 0x0800 && frame.length >= off + 20) return { family: 4, src: frame.subarray(off + 12, off + 16), dst: frame.subarray(off + 16, off + 20) };
   if (type === 0x86dd && frame.length >= off + 40) return { family: 6, src: frame.subarray(off + 8, off + 24), dst: frame.subarray(off + 24, off + 40) };
   return null;

@@ -10,7 +10,7 @@
 // are never covered (only atNs = 0 neighbours are installed).
 import { InputError } from "../sim/errors.js";
 import type { Scenario } from "../sim/scenario/types.js";
-import { formatIp, formatMac, frameAddresses, requireLabAddress } from "./addresses.js";
+import { etherPayload, formatIp, formatMac, frameAddresses, requireLabAddress } from "./addresses.js";
 import { CommandFailed, ip } from "./exec.js";
 import { inject, startCapture } from "./pktio.js";
 import type { InjectedFrame, Port } from "./pktio.js";
@@ -85,13 +85,7 @@ const ICMPV6_NOISE = new Set([130, 131, 132, 133, 134, 135, 136, 137, 143]);
 
 /** ARP, and ICMPv6 neighbour discovery / multicast listener messages. */
 export function isLinkNoise(frame: Uint8Array): boolean {
-  let off = 12;
-  let type = ((frame[off] ?? 0) << 8) | (frame[off + 1] ?? 0);
-  for (let tags = 0; tags < 2 && (type === 0x8100 || type === 0x88a8); tags++) {
-    off += 4;
-    type = ((frame[off] ?? 0) << 8) | (frame[off + 1] ?? 0);
-  }
-  off += 2;
+  const { type, off } = etherPayload(frame);
   if (type === 0x0806) return true;
   if (type !== 0x86dd) return false;
   let next = frame[off + 6] ?? 0;

@@ -123,6 +123,8 @@ interface Lib {
   stop: (h: unknown) => number;
   liveError: (h: unknown) => string;
   liveReasons: (h: unknown, n: number[]) => unknown;
+  liveFault: (h: unknown, kind: number, b: number, atNs: number, forNs: number) => number;
+  liveHookStats: (h: unknown) => unknown;
 }
 
 let lib: Lib | null = null;
@@ -180,6 +182,8 @@ export function loadNative(): Lib {
     stop: so.func("xl_worker_stop", "int", [H]),
     liveError: so.func("xl_worker_live_error", "const char *", [H]),
     liveReasons: so.func("xl_worker_live_reasons", "void *", [H, koffi.out(koffi.pointer("int"))]),
+    liveFault: so.func("xl_worker_live_fault", "int", [H, "int", "int", "double", "double"]),
+    liveHookStats: so.func("xl_worker_live_hook_stats", "void *", [H]),
   };
   return lib;
 }
@@ -595,6 +599,9 @@ export class NativeWorker extends Worker {
   }
 }
 
+/** Faults the live worker plays on itself (native/src/live.c). */
+export type LiveHookKind = "tx_stall" | "completion_delay";
+
 /**
  * The native worker on real AF_XDP sockets (live mode): one native thread, started inside
  * the lab's network namespace, polling until stop() joins it. Never calls back into JS;
@@ -638,6 +645,27 @@ export class NativeLiveWorker {
   setGens(configGen: number, fibGen: number): void {
     if (this.running) throw new Error("NativeLiveWorker.setGens while running");
     this.L.setGens(this.handle, configGen >>> 0, fibGen >>> 0);
+  }
+
+  /**
+   * A native-worker fault hook (not a kernel fault; DESIGN §7.3) on binding b (< 0: every
+   * binding), active from atNs for forNs after the first frame the worker receives.
+   * tx_stall: no TX kick and no poll() on the socket; completion_delay: no reaping.
+   * Before start only.
+   */
+  hook(kind: LiveHookKind, b: number, atNs: number, forNs: number): void {
+    if (this.running) throw new Error("NativeLiveWorker.hook while running");
+    const rc = this.L.liveFault(this.handle, kind === "tx_stall" ? 1 : 2, b, atNs, forNs);
+    if (rc !== 0) throw new EnvironmentError(`native worker: hook ${kind} on binding ${b}: error ${rc}`);
+  }
+
+  /** What the hooks did: when the clock started (thread ns, -1: no frame received), TX
+   *  kicks withheld, reap passes withheld, loop turns with a hook active. */
+  hookStats(): { firstFrameNs: number; kicksWithheld: number; reapsWithheld: number; hookedTurns: number } {
+    const p = this.L.liveHookStats(this.handle);
+    if (p === null) return { firstFrameNs: -1, kicksWithheld: 0, reapsWithheld: 0, hookedTurns: 0 };
+    const v = new Float64Array(this.L.koffi.view(p, 32) as ArrayBuffer);
+    return { firstFrameNs: v[0]!, kicksWithheld: v[1]!, reapsWithheld: v[2]!, hookedTurns: v[3]! };
   }
 
   /** Binding b serves ifname/queue (inside the namespace given to start); mapFd < 0: libxdp's default XDP program. */

@@ -247,6 +247,8 @@ export function formatLiveDiff(d: LiveDiff, live: LiveResult): string {
   const L: string[] = [];
   L.push(`packets   ${d.agree}/${d.packets} agree (matched by identity: IP ID/flow label, ports, TCP seq, payload hash)`);
   L.push(`live      ${live.paced ? "paced" : "as fast as possible"}, ${live.events.length} shim events${live.eventsLost ? ` (${live.eventsLost} lost)` : ""}, ${live.outputs.length} frames captured, ${live.wallMs} ms`);
+  for (const hk of live.hooks) L.push(`fault     ${hk.kind} on ${hk.iface ?? "every interface"}${hk.queue !== null ? ` queue ${hk.queue}` : ""} at +${hk.atNs / 1e6} ms for ${hk.forNs / 1e6} ms — ${hk.label}: ${hk.effect}`);
+  if (live.hookStats !== null && live.hooks.length > 0) L.push(`          hook clock ${live.hookStats.firstFrameNs < 0 ? "never started (no frame reached the worker)" : "from the worker's first received frame"}; ${live.hookStats.kicksWithheld} TX kicks and ${live.hookStats.reapsWithheld} reaps withheld`);
   const first = d.packetDiffs[0];
   if (first !== undefined) {
     L.push(`first divergence: input packet ${first.i} (${first.identity ?? "not IP"})`);
@@ -277,6 +279,11 @@ export function writeLiveOutputs(dir: string, o: { scenario: string; seed: numbe
   const h: string[] = [];
   h.push(`<!doctype html><html><head><meta charset="utf-8"><title>xdplab live: ${esc(o.scenario)}</title><style>body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}.bad{color:#b00}pre{white-space:pre-wrap;font-size:12px}</style></head><body>`);
   h.push(`<h1>${esc(o.scenario)}: model vs live</h1><p class="${o.diff.divergent ? "bad" : ""}">${o.diff.agree}/${o.diff.packets} packets agree; ${o.diff.outputDiffs.length} output and ${o.diff.counterDiffs.length} counter differences. Live run ${o.live.paced ? "paced" : "as fast as possible"} in lab ${esc(o.live.prefix)}.</p>`);
+  if (o.live.hooks.length > 0) {
+    h.push("<h2>Faults played live</h2><table><tr><th>fault</th><th>interface</th><th>window</th><th>how</th></tr>");
+    for (const hk of o.live.hooks) h.push(`<tr><td>${esc(hk.kind)}</td><td>${esc(hk.iface ?? "all")}</td><td>+${hk.atNs / 1e6} ms for ${hk.forNs / 1e6} ms</td><td><b>${esc(hk.label)}</b>: ${esc(hk.effect)}</td></tr>`);
+    h.push(`</table><p>Hook statistics: ${esc(JSON.stringify(o.live.hookStats))}</p>`);
+  }
   h.push("<h2>Per-packet differences</h2><table><tr><th>i</th><th>identity</th><th>model</th><th>live</th></tr>");
   for (const p of o.diff.packetDiffs.slice(0, 500)) h.push(`<tr><td>${p.i}</td><td>${esc(p.identity ?? "")}</td><td>${esc(`${p.model.class} ${p.model.egress ?? ""} ${p.model.reason ?? ""}`)}</td><td>${esc(`${p.live.class} ${p.live.egress ?? ""} ${p.live.verdict ?? ""} ${p.live.reason ?? ""}`)}</td></tr>`);
   h.push("</table><h2>Counters (model / live)</h2><table><tr><th>counter</th><th>model</th><th>live</th></tr>");

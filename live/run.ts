@@ -23,6 +23,7 @@ import { ControlMap } from "../sim/xdp/maps.js";
 import { LabBpf, ctrlBytes, loader, shimObject, u32le } from "./attach.js";
 import type { AttachedProgram } from "./attach.js";
 import { NativeLiveWorker, nativeUnsupported, NATIVE_BUGS } from "./native.js";
+import type { LiveHookKind } from "./native.js";
 import { preflight, TraceSession } from "./preflight.js";
 import { pktioPath, startCapture } from "./pktio.js";
 import type { Port } from "./pktio.js";
@@ -31,8 +32,42 @@ import { Topology } from "./topology.js";
 
 const require = createRequire(import.meta.url);
 
-/** Faults the kernel cannot inject; the native worker has no hooks for them yet. */
+/** Faults the kernel cannot inject: live runs play them as native-worker hooks
+ *  (native/src/live.c), labelled HOOK_LABEL in every report. */
 export const KERNEL_UNINJECTABLE_FAULTS = ["tx_stall", "completion_delay"] as const;
+export const HOOK_LABEL = "native-worker hook, not a kernel fault";
+
+/** One fault as the live run played it. */
+export interface LiveHook {
+  kind: LiveHookKind;
+  /** Scenario interface name, or null for every interface. */
+  iface: string | null;
+  queue: number | null;
+  atNs: number;
+  forNs: number;
+  /** What the live worker does for the window (the model's fault is not the same act). */
+  effect: string;
+  label: typeof HOOK_LABEL;
+}
+
+/** The live hooks for scn's kernel-uninjectable faults. completion_delay: the model delays
+ *  each completion by `delay` during the window; the hook withholds reaping for the window. */
+export function liveHooks(scn: Scenario): LiveHook[] {
+  const out: LiveHook[] = [];
+  for (const f of scn.faults) {
+    if (f.kind !== "tx_stall" && f.kind !== "completion_delay") continue;
+    out.push({
+      kind: f.kind,
+      iface: f.iface === null ? null : scn.interfaces[f.iface]?.name ?? `#${f.iface}`,
+      queue: f.queue,
+      atNs: f.atNs,
+      forNs: f.forNs,
+      effect: f.kind === "tx_stall" ? "worker sends no TX kick and does not poll() the socket; descriptors stay on the TX ring" : "worker does not reap the completion ring",
+      label: HOOK_LABEL,
+    });
+  }
+  return out;
+}
 /** Shim bug bits (bpf/xdplab_consts.h XDPLAB_BUG_*): the live shim has these switches. */
 export const SHIM_BUG_BITS: Readonly<Record<string, number>> = { fallbackDrops: 1, missingBindingPasses: 2, ignoreSessionMap: 4, abiDrift: 8 };
 /** Tracepoints counted during a run (those this kernel lacks are skipped). */
@@ -41,8 +76,8 @@ export const RUN_TRACEPOINTS = ["xdp_redirect_err", "xdp_exception", "xdp_bulk_t
 /**
  * Why scn cannot run live (null when it can). Live runs the plain-router native worker
  * on veths: no NAT, one queue per interface (the far side of a veth has one TX queue, so
- * every frame lands on queue 0), no responder, no faults (TX stall and completion delay
- * have no kernel knob and no native hook yet; the others — link cycles, worker pauses,
+ * every frame lands on queue 0), no responder, no faults but TX stall and completion
+ * delay (no kernel knob: native-worker hooks; the others — link cycles, worker pauses,
  * bindings zeroed, … — are not driven live yet), copy-mode AF_XDP on veth. The heartbeat
  * check is left off live (ctrl.heartbeat_timeout_ns 0): the live worker does not write
  * heartbeats, and without worker_pause faults the model's heartbeat is always fresh.
@@ -51,12 +86,11 @@ export function liveRefusal(scn: Scenario, realNics = false): string | null {
   const n = nativeUnsupported(scn);
   if (n !== null) return `the native worker cannot run it: ${n}`;
   if (scn.nat.snat.length > 0 || scn.nat.dnat.length > 0) return "NAT rules: the live worker does not yet keep the shim's sessions/ifnat_addrs/dnat_rules maps (reply steering), so replies would go to the kernel";
-  const uninj = scn.faults.filter((f) => (KERNEL_UNINJECTABLE_FAULTS as readonly string[]).includes(f.kind));
-  if (uninj.length > 0) return `fault ${uninj[0]!.kind} cannot be injected on a real kernel and the native worker has no hook for it yet (DESIGN §7.3): run it with 'xdplab replay' or 'xdplab diff --offline'`;
-  if (scn.faults.length > 0) return `fault ${scn.faults[0]!.kind} is not driven in live runs yet; run it with 'xdplab replay' or 'xdplab diff --offline'`;
+  const other = scn.faults.filter((f) => !(KERNEL_UNINJECTABLE_FAULTS as readonly string[]).includes(f.kind));
+  if (other.length > 0) return `fault ${other[0]!.kind} is not driven in live runs yet; run it with 'xdplab replay' or 'xdplab diff --offline'`;
   const liveBugs = new Set<string>([...NATIVE_BUGS, ...Object.keys(SHIM_BUG_BITS)]);
-  const other = Object.entries(scn.bugs).filter(([k, v]) => v && !liveBugs.has(k)).map(([k]) => k);
-  if (other.length > 0) return `bug switch ${other.join(", ")} acts in the model's bring-up or kernel model, which a live run cannot switch`;
+  const otherBugs = Object.entries(scn.bugs).filter(([k, v]) => v && !liveBugs.has(k)).map(([k]) => k);
+  if (otherBugs.length > 0) return `bug switch ${otherBugs.join(", ")} acts in the model's bring-up or kernel model, which a live run cannot switch`;
   if (scn.traffic.respond !== "none") return `traffic.respond "${scn.traffic.respond}": the far-side responder is not implemented for live runs yet`;
   if (!realNics) {
     const mq = scn.interfaces.find((i) => i.queues !== 1);
@@ -297,6 +331,9 @@ export interface LiveResult {
   worker: Record<string, number>;
   tracepoints: Record<string, number>;
   tracepointErrors: Array<{ event: string; err: string }>;
+  /** Faults played by the worker on itself (HOOK_LABEL), and what they did. */
+  hooks: LiveHook[];
+  hookStats: { firstFrameNs: number; kicksWithheld: number; reapsWithheld: number; hookedTurns: number } | null;
   wallMs: number;
 }
 
@@ -406,6 +443,13 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       const k = scn.interfaces.findIndex((x) => x.name === b.iface);
       worker!.bind(i, b.iface, b.queue, xsksFd[k]!, false);
     });
+    const hooks = liveHooks(scn);
+    for (const hk of hooks) {
+      worker.bindings.forEach((b, i) => {
+        if ((hk.iface === null || hk.iface === b.iface) && (hk.queue === null || hk.queue === b.queue)) worker!.hook(hk.kind, i, hk.atNs, hk.forNs);
+      });
+    }
+    if (hooks.length > 0) log(`fault hooks (${HOOK_LABEL}): ${hooks.map((h) => `${h.kind} ${h.iface ?? "all"} +${h.atNs / 1e6}ms for ${h.forNs / 1e6}ms`).join(", ")}`);
     worker.start(`/run/netns/${topo.dutNs}`);
     const sockFds = xdpSocketFds(S);
     let bugs = 0;
@@ -456,6 +500,7 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       return o;
     });
     const wc = worker.counters();
+    const hookStats = hooks.length > 0 ? worker.hookStats() : null;
     worker.stop();
     const shimCounters: Record<string, Record<string, number>> = {};
     let lost = 0;
@@ -489,6 +534,8 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       worker: wc,
       tracepoints: tp,
       tracepointErrors: hits.filter((h) => (h.fields["err"] ?? "0") !== "0").map((h) => ({ event: h.event, err: h.fields["err"] ?? "" })),
+      hooks,
+      hookStats,
       wallMs: Date.now() - t0,
     };
   } finally {

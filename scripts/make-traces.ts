@@ -116,6 +116,14 @@ export const CASE_CAPTURES: Record<string, () => Pkt[]> = {
       udpStream({ n: 40, gapNs: 2_000, startNs: 30_000, first: 24 }),
       udpStream({ n: 30, gapNs: 20_000, startNs: 200_000, first: 64 }),
     ),
+  // fill-backpressure × 40 in time, for a live run (traces/live/): the phases must stay
+  // apart under the pacing a real injector keeps (tens of µs), not the model's µs
+  "fill-backpressure-live": () =>
+    merge(
+      udpStream({ n: 24, gapNs: 40_000, dst: "198.18.1.20", payload: 958 }),
+      udpStream({ n: 40, gapNs: 80_000, startNs: 1_200_000, first: 24 }),
+      udpStream({ n: 30, gapNs: 800_000, startNs: 8_000_000, first: 64 }),
+    ),
   "stall-burst": () => udpStream({ n: 200, gapNs: 5_000 }),
   "steady-fast": () => udpStream({ n: 400, gapNs: 2_000 }),
   // 40 packets to a martian destination, then 20 good ones
@@ -153,6 +161,7 @@ caseOf("B", "allOrNothingReserve", "steady-fast");
 // Without the switch a non-power-of-two ring is refused (exit 2): the twin is a test.
 caseOf("B", "nonPow2Rings", "steady", false);
 caseOf("B", "emptyFillAtBind", "steady");
+caseOf("live", "skipFillOnBackpressure", "fill-backpressure-live");
 caseOf("E", "noRebindAfterCycle", "link-cycle");
 caseOf("E", "armedAcrossRebind", "link-cycle");
 caseOf("E", "stopWithoutRebind", "link-cycle");

@@ -119,7 +119,7 @@ export class Sim implements WorkerHost {
   private respCause: Int32Array;
   private respFree: Int32Array;
   private respFreeTop = 0;
-  private readonly respScratch: Uint8Array;
+  private respView: Uint8Array[];
   // idle fast path
   private readonly idleSkip: boolean;
   private idle = false;
@@ -134,9 +134,18 @@ export class Sim implements WorkerHost {
   private timerGen = 0;
   private timerAt = Infinity;
   private timerLast = 0;
+  /** First sequence number of the arrivals fed one at a time; -1: all pushed at start. */
+  private arrivalSeq0 = -1;
   /** Timer passes run, and not run because they could remove nothing (not outputs). */
   timerRuns = 0;
   timerSkipped = 0;
+  // Frames the device still held when their socket closed. They belong to the old UMEM
+  // (copy mode: the skb was built from them), so the new socket never sees them: the link
+  // carries them with tag -1 - slot; the packet leaves (or is dropped, link down) when its
+  // turn comes, and the completion goes to the old socket's ring, which nobody reads.
+  private readonly orphanSock: XskSocket[] = [];
+  private readonly orphanId: number[] = [];
+  private readonly orphanFree: number[] = [];
 
   constructor(scn: Scenario, input: InputPackets, sink: RunSink, opts: { seed?: number; worker?: WorkerFactory; idleSkip?: boolean } = {}) {
     this.scn = scn;
@@ -174,11 +183,19 @@ export class Sim implements WorkerHost {
     this.respCause = new Int32Array(rs);
     this.respFree = new Int32Array(rs);
     for (let s = rs - 1; s >= 0; s--) this.respFree[this.respFreeTop++] = s;
-    this.respScratch = new Uint8Array(this.reflectOn ? this.respSlot : 0);
+    this.respView = this.slotViews();
     // Only the TS worker's idleness is visible here; a factory's worker keeps every poll.
     this.idleSkip = opts.idleSkip ?? opts.worker === undefined;
     this.bringUp();
-    for (let i = 0; i < input.count; i++) this.q.push(input.tNs[i]!, EV_ARRIVAL, i, 0);
+    // Arrivals: one at a time on the sequence numbers pushing them all here would have
+    // given them (same pop order), so the heap holds tens of events instead of the whole
+    // input. Needs times in order; an unsorted input is pushed whole.
+    let sorted = true;
+    for (let i = 1; sorted && i < input.count; i++) sorted = input.tNs[i]! >= input.tNs[i - 1]!;
+    if (sorted) {
+      this.arrivalSeq0 = this.q.reserveSeqs(input.count);
+      if (input.count > 0) this.q.pushSeq(input.tNs[0]!, EV_ARRIVAL, 0, 0, this.arrivalSeq0);
+    } else for (let i = 0; i < input.count; i++) this.q.push(input.tNs[i]!, EV_ARRIVAL, i, 0);
     scn.faults.forEach((f, i) => this.q.push(f.atNs, EV_FAULT_START, i, 0));
     this.q.push(0, EV_POLL_RX, 0, 0);
     if (scn.timing.seriesNs > 0) this.q.push(scn.timing.seriesNs, EV_SERIES, 0, 0);
@@ -325,9 +342,12 @@ export class Sim implements WorkerHost {
     // A sample or a timer pass reads and changes nothing an idle poll would: neither wakes.
     if ((this.idle || this.seriesDormant) && q.kind !== EV_SERIES && q.kind !== EV_TIMER) this.wakeAll();
     switch (q.kind) {
-      case EV_ARRIVAL:
-        this.arrival(q.a);
+      case EV_ARRIVAL: {
+        const i = q.a;
+        if (this.arrivalSeq0 >= 0 && i + 1 < this.input.count) q.pushSeq(this.input.tNs[i + 1]!, EV_ARRIVAL, i + 1, 0, (this.arrivalSeq0 + i + 1) >>> 0);
+        this.arrival(i);
         break;
+      }
       case EV_RESPOND:
         this.respondArrival(q.a);
         break;
@@ -527,15 +547,23 @@ export class Sim implements WorkerHost {
    * on iface and complete at wireEnd; its reply (if any) arrives respondNs later.
    */
   private respond(iface: number, buf: Uint8Array, off: number, len: number, id: number, wireEnd: number): void {
-    const n = reflect(buf, off, len, this.respScratch);
-    if (n <= 0) return;
+    // Built straight into the next free slot (no second copy); it stays free when there is no reply.
     if (this.respFreeTop === 0) this.growResp();
-    const s = this.respFree[--this.respFreeTop]!;
-    this.respBuf.set(this.respScratch.subarray(0, n), s * this.respSlot);
+    const s = this.respFree[this.respFreeTop - 1]!;
+    const n = reflect(buf, off, len, this.respView[s]!);
+    if (n <= 0) return;
+    this.respFreeTop--;
     this.respLen[s] = n;
     this.respIf[s] = iface;
     this.respCause[s] = id;
     this.q.push(Math.max(this.now, wireEnd + this.scn.timing.respondNs), EV_RESPOND, s, 0);
+  }
+
+  /** One view per responder slot over respBuf (reflect's output buffer). */
+  private slotViews(): Uint8Array[] {
+    const v: Uint8Array[] = [];
+    for (let s = 0; s * this.respSlot < this.respBuf.length; s++) v.push(this.respBuf.subarray(s * this.respSlot, (s + 1) * this.respSlot));
+    return v;
   }
 
   private growResp(): void {
@@ -544,6 +572,7 @@ export class Sim implements WorkerHost {
     const buf = new Uint8Array(cap * this.respSlot);
     buf.set(this.respBuf);
     this.respBuf = buf;
+    this.respView = this.slotViews();
     const grow = (a: Int32Array): Int32Array => {
       const b = new Int32Array(cap);
       b.set(a);
@@ -583,7 +612,7 @@ export class Sim implements WorkerHost {
       tr.verdict[id] = V_REDIRECT;
       this.verdictCounts[V_REDIRECT]!++;
       const sock = this.xskmap.target!;
-      const rc = rcv(sock, data, off, len, shim.meta, 0, META_SIZE);
+      const rc = rcv(sock, data, off, len, shim.metaBlock, 0, META_SIZE);
       if (rc === 0) {
         tr.xskRx[id] = XR_OK;
         this.xskCounts.ok++;
@@ -637,11 +666,21 @@ export class Sim implements WorkerHost {
     const w = this.worker;
     const tr = this.tracker;
     while (link.popCompletion(this.now)) {
-      const bi = Math.floor(link.tag / this.scn.dataplane.frames);
-      const b = w.bindings[bi]!;
-      const f = link.tag - bi * this.scn.dataplane.frames;
-      const id = b.frameId[f]!;
-      const data = b.sock.umem.data;
+      const tag = link.tag;
+      let sock: XskSocket;
+      let id: number;
+      if (tag < 0) {
+        const s = -1 - tag;
+        sock = this.orphanSock[s]!;
+        id = this.orphanId[s]!;
+        this.orphanFree.push(s);
+      } else {
+        const bi = Math.floor(tag / this.scn.dataplane.frames);
+        const b = w.bindings[bi]!;
+        sock = b.sock;
+        id = b.frameId[tag - bi * this.scn.dataplane.frames]!;
+      }
+      const data = sock.umem.data;
       if (link.sent === 1) {
         this.linkCounts.sent++;
         if (id >= 0 && !tr.isFinal(id)) {
@@ -660,7 +699,7 @@ export class Sim implements WorkerHost {
         }
       }
       this.linkCounts.completions++;
-      if (b.sock.txInFlight > 0) complete(b.sock, link.addr);
+      if (tag >= 0 && sock.txInFlight > 0) complete(sock, link.addr);
     }
     this.schedLink(iface);
   }
@@ -739,9 +778,23 @@ export class Sim implements WorkerHost {
     }
   }
 
-  /** Ends every packet still holding a frame of b's socket, then closes it. */
+  /**
+   * Closes b's socket. Frames the device holds stay with the old UMEM (orphaned, their
+   * packets still leave); every other packet holding a frame of it ends here.
+   */
   private retireSocket(b: Binding): void {
     const tr = this.tracker;
+    const old = b.sock;
+    const frames = b.frames;
+    this.links[b.iface]!.retag((tag) => {
+      if (tag < 0 || Math.floor(tag / frames) !== b.index) return tag;
+      const f = tag - b.index * frames;
+      const s = this.orphanFree.length > 0 ? this.orphanFree.pop()! : this.orphanId.length;
+      this.orphanSock[s] = old;
+      this.orphanId[s] = b.frameId[f]!;
+      b.frameId[f] = -1;
+      return -1 - s;
+    });
     for (let f = 0; f < b.frames; f++) {
       const id = b.frameId[f]!;
       if (id >= 0 && !tr.isFinal(id)) tr.finish(id, O_DROPPED, R.link_down);

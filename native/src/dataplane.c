@@ -18,25 +18,10 @@
 #define ICMP4_MAX_ERROR 576
 #define ICMP6_MAX_ERROR 1280
 
-static inline int be16(const uint8_t *b, int o) { return (b[o] << 8) | b[o + 1]; }
-static inline void put16(uint8_t *b, int o, int v) { b[o] = (v >> 8) & 0xff; b[o + 1] = v & 0xff; }
+/* be16, put16, sum16 and fold16 come from nat.h (via worker_int.h). */
 static inline void put32(uint8_t *b, int o, uint32_t v)
 {
 	b[o] = v >> 24; b[o + 1] = v >> 16; b[o + 2] = v >> 8; b[o + 3] = v;
-}
-
-static uint64_t sum16(const uint8_t *b, int off, int len, uint64_t acc)
-{
-	int i = off, last = off + len - 1;
-	for (; i < last; i += 2) acc += (uint32_t)((b[i] << 8) | b[i + 1]);
-	if (i == last) acc += (uint32_t)(b[i] << 8);
-	return acc;
-}
-
-static uint32_t fold16(uint64_t acc)
-{
-	while (acc > 0xffff) acc = (acc & 0xffff) + (acc >> 16);
-	return (uint32_t)acc;
 }
 
 /* ip_decrease_ttl's checksum step (see ttlDecrementChecksum in the model). */
@@ -412,13 +397,17 @@ static int finish_l2(struct xl_dp *dp, uint8_t *b, int off, int l3, int tags, in
 }
 
 /* An error about a packet whose destination nat.pre translated is related to that
- * session: translate its quote back (netfilter NATs locally generated errors at POSTROUTING). */
+ * session: translate its quote back (netfilter NATs locally generated errors at POSTROUTING).
+ * A new DNAT flow has no session yet, but Linux gives the error the packet's own conntrack. */
 static int nat_error(struct xl_dp *dp, int rc, int family, double now)
 {
-	if (rc != XL_DP_ICMP_ERROR || dp->nat.sid < 0) return rc;
+	if (rc != XL_DP_ICMP_ERROR || (dp->nat.sid < 0 && dp->nat.dnat_rule < 0)) return rc;
 	int ihl = family == 4 ? 20 : 40;
 	int sc = dp->nat.src_changed, dc = dp->nat.dst_changed;
-	xl_translate_icmp_error(&dp->nat, dp->gen_buf, ETH_HLEN, family, ETH_HLEN + ihl, dp->gen_len, now);
+	if (dp->nat.sid >= 0)
+		xl_translate_icmp_error(&dp->nat, dp->gen_buf, ETH_HLEN, family, ETH_HLEN + ihl, dp->gen_len, now);
+	else
+		xl_untranslate_new_dnat_error(&dp->nat, dp->gen_buf, ETH_HLEN, family, ETH_HLEN + ihl, dp->gen_len, dp->nat.pk);
 	dp->nat.src_changed = sc;
 	dp->nat.dst_changed = dc;
 	return rc;
@@ -447,7 +436,7 @@ static int forward4(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	struct xl_nat *nat = &dp->nat;
 	xl_nat_begin(nat, b, l3, 4, dp->l4_proto, dp->l4_off, dp->l4_first, dp->l4_end, dp->is_frag, dp->more_frags, dp->frag_id);
 	if (xl_nat_l4_truncated(nat)) return drop(dp, XDPLAB_R_MALFORMED);
-	if (local_dst && dp->reply_miss_to_kernel) return kernel(dp);
+	if (dp->reply_miss_to_kernel && xl_nat_to_snat_address(&dp->nat, b, in)) return kernel(dp);
 	dp->lookup_kind = XL_LK_NEW;
 	int rc = xl_nat_pre_hook(dp, b, in, local_dst, now);
 	if (rc != 0) return rc;
@@ -513,7 +502,7 @@ static int forward6(struct xl_dp *dp, uint8_t *b, int off, int end, int l3, int 
 	struct xl_nat *nat = &dp->nat;
 	xl_nat_begin(nat, b, l3, 6, dp->l4_proto, dp->l4_off, dp->l4_first, dp->l4_end, dp->is_frag, dp->more_frags, dp->frag_id);
 	if (xl_nat_l4_truncated(nat)) return drop(dp, XDPLAB_R_MALFORMED);
-	if (local_dst && dp->reply_miss_to_kernel) return kernel(dp);
+	if (dp->reply_miss_to_kernel && xl_nat_to_snat_address(&dp->nat, b, in)) return kernel(dp);
 	dp->lookup_kind = XL_LK_NEW;
 	int rc = xl_nat_pre_hook(dp, b, in, local_dst, now);
 	if (rc != 0) return rc;

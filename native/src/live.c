@@ -6,7 +6,16 @@
  * and closes the sockets. Per-binding configuration comes from xl_worker_live_config.
  * Packet ids and events do not exist here: the worker only keeps its counters, plus one
  * counter per reason code for drops and to-kernel decisions (xl_worker_live_reasons) —
- * offline, the event stream carries the reasons instead. */
+ * offline, the event stream carries the reasons instead.
+ *
+ * Fault hooks (DESIGN §7.3): a kernel has no knob for a stalled egress or late
+ * completions, so the worker plays them on itself. tx_stall: no sendto() and no poll() on
+ * the binding's socket for the window (in copy mode both make the kernel transmit), so
+ * descriptors stay on the TX ring and frames pile up in pending TX as behind a stalled
+ * link. completion_delay: the worker does not reap the binding's completion ring for the
+ * window; the kernel stops transmitting once that ring is full. Windows count from the
+ * first frame the worker receives — the nearest the thread can see of the first injected
+ * packet. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +43,14 @@ struct xl_live_bind {
 };
 
 #define XL_LIVE_REASONS 256
+#define XL_LIVE_FAULTS 32
+
+enum { XL_HOOK_TX_STALL = 1, XL_HOOK_COMPLETION_DELAY = 2 };
+
+struct xl_live_fault {
+	int kind, b; /* b < 0: every binding */
+	double at, until; /* ns from the first received frame */
+};
 
 struct xl_live {
 	struct xl_live_bind *lb;
@@ -47,6 +64,14 @@ struct xl_live {
 	pthread_cond_t cv;
 	int state; /* 0 starting, 1 running, <0 -errno */
 	char err[256];
+	struct xl_live_fault faults[XL_LIVE_FAULTS];
+	int nfaults;
+	double t_first; /* thread clock of the first received frame, -1 before */
+	/* Per binding, recomputed every loop turn by the thread: hook active now. */
+	unsigned char *tx_stalled, *reap_held;
+	/* [0] first-frame time (ns on the thread clock, -1 none), [1] kicks withheld,
+	 * [2] reap passes withheld, [3] loop turns with a hook active */
+	double hook_stats[4];
 };
 
 static struct xl_live *live_of(struct xl_worker *w)
@@ -55,7 +80,12 @@ static struct xl_live *live_of(struct xl_worker *w)
 	struct xl_live *L = calloc(1, sizeof(*L));
 	if (!L) return NULL;
 	L->lb = calloc(w->nb, sizeof(struct xl_live_bind));
-	if (!L->lb) {
+	L->tx_stalled = calloc(w->nb, 1);
+	L->reap_held = calloc(w->nb, 1);
+	if (!L->lb || !L->tx_stalled || !L->reap_held) {
+		free(L->lb);
+		free(L->tx_stalled);
+		free(L->reap_held);
 		free(L);
 		return NULL;
 	}
@@ -91,6 +121,64 @@ XL_API int xl_worker_live_config(struct xl_worker *w, int b, const char *ifname,
 	x->zerocopy = zerocopy;
 	x->configured = 1;
 	return 0;
+}
+
+/* A fault hook: kind 1 tx_stall, 2 completion_delay, on binding b (< 0: all), from at_ns
+ * for for_ns after the first received frame. Before start only. */
+XL_API int xl_worker_live_fault(struct xl_worker *w, int kind, int b, double at_ns, double for_ns)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (L->started) return -EBUSY;
+	if ((kind != XL_HOOK_TX_STALL && kind != XL_HOOK_COMPLETION_DELAY) || b >= w->nb || at_ns < 0 || for_ns <= 0) return -EINVAL;
+	if (L->nfaults >= XL_LIVE_FAULTS) return -ENOSPC;
+	struct xl_live_fault *f = &L->faults[L->nfaults++];
+	f->kind = kind;
+	f->b = b < 0 ? -1 : b;
+	f->at = at_ns;
+	f->until = at_ns + for_ns;
+	return 0;
+}
+
+/* Hook statistics (see struct xl_live hook_stats), n = 4. NULL before any live configuration. */
+XL_API double *xl_worker_live_hook_stats(struct xl_worker *w)
+{
+	return w->live ? w->live->hook_stats : NULL;
+}
+
+int xl_live_reap_held(struct xl_worker *w, int b)
+{
+	struct xl_live *L = w->live;
+	if (!L || !L->reap_held[b]) return 0;
+	L->hook_stats[2]++;
+	return 1;
+}
+
+/* Recomputes which hooks are active at thread time now; returns whether any is. */
+static int hooks_update(struct xl_worker *w, struct xl_live *L, double now)
+{
+	if (L->nfaults == 0) return 0;
+	if (L->t_first < 0 && w->c[XL_C_RX] > 0) {
+		L->t_first = now;
+		L->hook_stats[0] = now;
+	}
+	memset(L->tx_stalled, 0, w->nb);
+	memset(L->reap_held, 0, w->nb);
+	if (L->t_first < 0) return 0;
+	double t = now - L->t_first;
+	int any = 0;
+	for (int i = 0; i < L->nfaults; i++) {
+		struct xl_live_fault *f = &L->faults[i];
+		if (t < f->at || t >= f->until) continue;
+		for (int b = 0; b < w->nb; b++) {
+			if (f->b >= 0 && f->b != b) continue;
+			if (f->kind == XL_HOOK_TX_STALL) L->tx_stalled[b] = 1;
+			else L->reap_held[b] = 1;
+		}
+		any = 1;
+	}
+	if (any) L->hook_stats[3]++;
+	return any;
 }
 
 /* Called by the worker (live mode only) for every drop and to-kernel decision. */
@@ -179,21 +267,38 @@ static void *live_main(void *arg)
 	pthread_mutex_unlock(&L->mu);
 	if (rc) return NULL;
 	struct pollfd fds[64];
+	int fd_b[64];
 	int nfds = 0;
 	for (int b = 0; b < w->nb && nfds < 64; b++)
 		if (L->lb[b].xsk) {
 			fds[nfds].fd = xsk_socket__fd(L->lb[b].xsk);
 			fds[nfds].events = POLLIN;
+			fd_b[nfds] = b;
 			nfds++;
 		}
 	double t0 = mono_ns();
 	while (!L->stop) {
 		double now = mono_ns() - t0;
+		int hooked = hooks_update(w, L, now);
 		int work = xl_do_poll_rx(w, now);
 		xl_do_poll_tx(w, now);
+		if (work != 0) continue;
 		/* Idle: sleep in poll() (which also drives copy-mode TX) for at most 1 ms so stop
-		 * is noticed promptly. */
-		if (work == 0) poll(fds, nfds, 1);
+		 * is noticed promptly. A stalled binding's socket is left out: polling it would
+		 * transmit. */
+		if (!hooked) {
+			poll(fds, nfds, 1);
+			continue;
+		}
+		struct pollfd some[64];
+		int n = 0;
+		for (int i = 0; i < nfds; i++)
+			if (!L->tx_stalled[fd_b[i]]) some[n++] = fds[i];
+		if (n > 0) poll(some, n, 1);
+		else {
+			struct timespec ts = { 0, 100000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 	return NULL;
 }
@@ -211,6 +316,9 @@ XL_API int xl_worker_start(struct xl_worker *w, const char *netns_path)
 	w->live_mode = 1;
 	L->stop = 0;
 	L->state = 0;
+	L->t_first = -1;
+	memset(L->hook_stats, 0, sizeof(L->hook_stats));
+	L->hook_stats[0] = -1;
 	int rc = pthread_create(&L->th, NULL, live_main, w);
 	if (rc) return -rc;
 	L->started = 1;
@@ -263,6 +371,10 @@ void xl_live_kick(struct xl_worker *w, int b)
 {
 	struct xl_live *L = w->live;
 	if (!L || !L->lb[b].xsk) return;
+	if (L->tx_stalled[b]) {
+		L->hook_stats[1]++;
+		return;
+	}
 	/* sendto with nothing to send: the copy-mode TX kick (EAGAIN/EBUSY/ENOBUFS are
 	 * transient; the next poll kicks again while descriptors remain). */
 	sendto(xsk_socket__fd(L->lb[b].xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
@@ -276,6 +388,8 @@ void xl_live_teardown(struct xl_worker *w)
 	pthread_mutex_destroy(&L->mu);
 	pthread_cond_destroy(&L->cv);
 	free(L->lb);
+	free(L->tx_stalled);
+	free(L->reap_held);
 	free(L);
 	w->live = NULL;
 }

@@ -14,23 +14,9 @@
 #define LK_NAT_REVERSE_HIT 3
 #define LK_NEW 4
 
-static inline int be16(const uint8_t *b, int o) { return (b[o] << 8) | b[o + 1]; }
-static inline void put16(uint8_t *b, int o, int v) { b[o] = (v >> 8) & 0xff; b[o + 1] = v & 0xff; }
 static inline uint32_t rd32(const uint8_t *b, int o)
 {
 	return ((uint32_t)b[o] << 24) | ((uint32_t)b[o + 1] << 16) | ((uint32_t)b[o + 2] << 8) | b[o + 3];
-}
-static uint64_t sum16(const uint8_t *b, int off, int len, uint64_t acc)
-{
-	int i = off, last = off + len - 1;
-	for (; i < last; i += 2) acc += (uint32_t)((b[i] << 8) | b[i + 1]);
-	if (i == last) acc += (uint32_t)(b[i] << 8);
-	return acc;
-}
-static int fold16(uint64_t acc)
-{
-	while (acc > 0xffff) acc = (acc & 0xffff) + (acc >> 16);
-	return (int)acc;
 }
 
 int xl_nat_icmp_has_id(int fam, int t)
@@ -278,6 +264,37 @@ static int match_dnat(struct xl_nat *n, const uint8_t *buf, int ingress)
 		return i;
 	}
 	return -1;
+}
+
+/* Bug replyMissGoesToKernel's broken check, before the session lookup: the packet is
+ * addressed to an address SNAT hands out (an interface rule's egress address, a pool
+ * address) and matches no DNAT rule (mirror of NatEngine.toSnatAddress). */
+int xl_nat_to_snat_address(struct xl_nat *n, const uint8_t *buf, int ingress)
+{
+	const uint32_t *pk = n->pk;
+	int words = n->fam == 4 ? 1 : 4;
+	int hit = 0;
+	for (int i = 0; i < n->nsnat && !hit; i++) {
+		const struct xl_snat_rule *c = &n->snat[i];
+		if (c->is_interface) {
+			int e = c->egress;
+			if (n->fam == 4) {
+				hit = n->if_has4[e] && pk[4] == n->if_addr4[e];
+			} else if (n->if_has6[e]) {
+				hit = 1;
+				for (int j = 0; j < 4; j++)
+					if (pk[4 + j] != n->if_addr6[e * 4 + j]) hit = 0;
+			}
+			continue;
+		}
+		for (int a = 0; a < c->npool && !hit; a++) {
+			if (c->pool_fam[a] != n->fam) continue;
+			hit = 1;
+			for (int j = 0; j < words; j++)
+				if (pk[4 + j] != c->pool[a * 4 + j]) hit = 0;
+		}
+	}
+	return hit && match_dnat(n, buf, ingress) < 0;
 }
 
 static int match_snat(struct xl_nat *n, const uint8_t *buf, int egress)

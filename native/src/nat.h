@@ -9,6 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Big-endian 16-bit words and the 16-bit one's-complement sum, shared by the forwarding
+ * path (dataplane.c), the NAT rewrite (nat.c) and the ICMP error translation (icmpError.c). */
+static inline int be16(const uint8_t *b, int o) { return (b[o] << 8) | b[o + 1]; }
+static inline void put16(uint8_t *b, int o, int v) { b[o] = (v >> 8) & 0xff; b[o + 1] = v & 0xff; }
+static inline uint64_t sum16(const uint8_t *b, int off, int len, uint64_t acc)
+{
+	int i = off, last = off + len - 1;
+	for (; i < last; i += 2) acc += (uint32_t)((b[i] << 8) | b[i + 1]);
+	if (i == last) acc += (uint32_t)(b[i] << 8);
+	return acc;
+}
+static inline int fold16(uint64_t acc)
+{
+	while (acc > 0xffff) acc = (acc & 0xffff) + (acc >> 16);
+	return (int)acc;
+}
+
 #define XL_KEY_WORDS 10
 #define XL_KIND_FWD 0
 #define XL_KIND_REV 1
@@ -152,10 +169,14 @@ void xl_nat_begin(struct xl_nat *n, const uint8_t *buf, int l3, int fam, int pro
 		  int is_frag, int more_frags, uint32_t frag_id);
 int xl_nat_l4_truncated(const struct xl_nat *n);
 int xl_nat_pre(struct xl_nat *n, uint8_t *buf, int ingress, int local_dst, double now);
+int xl_nat_to_snat_address(struct xl_nat *n, const uint8_t *buf, int ingress);
 int xl_nat_post(struct xl_nat *n, struct xl_dp *dp, uint8_t *buf, int egress, int neighbor_ready, double now);
 void xl_nat_finish(struct xl_nat *n, uint8_t *buf);
 /* icmpError.c: sid*4+dir, or -1 (frame untouched). */
 int xl_translate_icmp_error(struct xl_nat *n, uint8_t *buf, int l3, int fam, int l4_off, int end, double now);
+/* icmpError.c: the error generated about a new DNAT flow's first packet (no session yet)
+ * quotes the destination of k, the packet's tuple as it arrived. */
+void xl_untranslate_new_dnat_error(struct xl_nat *n, uint8_t *buf, int l3, int fam, int l4_off, int end, const uint32_t *k);
 /* natPre.c / natPost.c: the dataplane hooks (0 = continue, else XL_DP_*). */
 int xl_nat_pre_hook(struct xl_dp *dp, uint8_t *buf, int ingress, int local_dst, double now);
 int xl_nat_post_hook(struct xl_dp *dp, uint8_t *buf, int egress, int family, double now);

@@ -910,7 +910,7 @@ int xl_do_poll_rx(struct xl_worker *w, double now)
 		struct xl_bind *bb = &w->b[i];
 		if (!BS(bb, LIVE)) continue;
 		BS(bb, SAMPLED_NEED_WAKEUP) = (*bb->fill.flags & XDP_RING_NEED_WAKEUP) != 0;
-		if (reap_now) reap(w, bb);
+		if (reap_now && !(w->live_mode && xl_live_reap_held(w, i))) reap(w, bb);
 	}
 	work += drain_local(w);
 	work += retry_held(w, now);

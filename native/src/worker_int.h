@@ -120,6 +120,8 @@ int xl_do_poll_tx(struct xl_worker *w, double now);
 int xl_submit_fill(struct xl_worker *w, struct xl_bind *bb);
 /* live.c */
 void xl_live_kick(struct xl_worker *w, int b);
+/* Native-worker fault hooks (live only): nonzero while binding b's reaping is withheld. */
+int xl_live_reap_held(struct xl_worker *w, int b);
 void xl_live_teardown(struct xl_worker *w);
 
 #define WS(w, k) ((w)->ws[XL_W_##k])

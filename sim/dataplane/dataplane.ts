@@ -16,7 +16,7 @@ import { NeighborTable } from "./neigh.js";
 import { natPre } from "./natPre.js";
 import { natPost } from "./natPost.js";
 import { NatEngine } from "./nat.js";
-import { translateIcmpError } from "./icmpError.js";
+import { translateIcmpError, untranslateNewDnatError } from "./icmpError.js";
 
 export const DP_FORWARD = 1;
 export const DP_DROP = 2;
@@ -273,7 +273,8 @@ export class Dataplane {
     const nat = this.nat;
     nat.begin(buf, l3, 4, this.l4Proto, this.l4Off, this.l4First, this.l4End, this.isFrag, this.moreFrags, this.fragId);
     if (nat.l4Truncated()) return this.drop(R.malformed);
-    if (localDst && this.bugReplyMissToKernel) return this.kernel(); // the local check before the session lookup
+    // bug: a "local" check for replies to the SNAT address before the session lookup
+    if (this.bugReplyMissToKernel && nat.toSnatAddress(buf, ingressIf)) return this.kernel();
     this.lookupKind = LK_NEW;
     let rc = natPre(this, buf, ingressIf, localDst, nowNs);
     if (rc !== 0) return rc;
@@ -352,7 +353,7 @@ export class Dataplane {
     const nat = this.nat;
     nat.begin(buf, l3, 6, this.l4Proto, this.l4Off, this.l4First, this.l4End, this.isFrag, this.moreFrags, this.fragId);
     if (nat.l4Truncated()) return this.drop(R.malformed);
-    if (localDst && this.bugReplyMissToKernel) return this.kernel();
+    if (this.bugReplyMissToKernel && nat.toSnatAddress(buf, ingressIf)) return this.kernel();
     this.lookupKind = LK_NEW;
     let rc = natPre(this, buf, ingressIf, localDst, nowNs);
     if (rc !== 0) return rc;
@@ -422,17 +423,20 @@ export class Dataplane {
   /**
    * An error the router generated about a packet whose destination side nat.pre already
    * translated is related to that session: translate its quote back, as netfilter does
-   * for locally generated errors at POSTROUTING.
+   * for locally generated errors at POSTROUTING. A new DNAT flow has no session yet, but
+   * Linux gives the error the packet's own conntrack: its quote is translated back too.
    */
   private natError(rc: number, family: number, nowNs: number): number {
-    if (rc !== DP_ICMP_ERROR || this.nat.sid < 0) return rc;
+    const nat = this.nat;
+    if (rc !== DP_ICMP_ERROR || (nat.sid < 0 && !nat.dnatApplied())) return rc;
     const g = this.genBuf;
     const ihl = family === 4 ? 20 : 40;
-    const sc = this.nat.srcChanged;
-    const dc = this.nat.dstChanged;
-    translateIcmpError(this.nat, g, ETH_HLEN, family, ETH_HLEN + ihl, this.genLen, nowNs);
-    this.nat.srcChanged = sc;
-    this.nat.dstChanged = dc;
+    const sc = nat.srcChanged;
+    const dc = nat.dstChanged;
+    if (nat.sid >= 0) translateIcmpError(nat, g, ETH_HLEN, family, ETH_HLEN + ihl, this.genLen, nowNs);
+    else untranslateNewDnatError(nat, g, ETH_HLEN, family, ETH_HLEN + ihl, this.genLen, nat.pk);
+    nat.srcChanged = sc;
+    nat.dstChanged = dc;
     return rc;
   }
 

@@ -343,6 +343,41 @@ export class NatEngine {
     return NAT_CONTINUE;
   }
 
+  /**
+   * Bug replyMissGoesToKernel's broken check, run before the session lookup: the packet is
+   * addressed to an address SNAT hands out (an interface rule's egress address, an address
+   * of a pool) and matches no DNAT rule, i.e. it looks like a reply to the SNAT address.
+   */
+  toSnatAddress(buf: Uint8Array, ingressIf: number): boolean {
+    const fam = this.fam;
+    const pk = this.pk;
+    const words = fam === 4 ? 1 : 4;
+    let hit = false;
+    for (let i = 0; i < this.snat.length && !hit; i++) {
+      const c = this.snat[i]!;
+      if (c.pool === null) {
+        const e = c.rule.egress;
+        if (fam === 4) hit = this.ifHas4[e] === 1 && pk[4] === this.ifAddr4[e];
+        else if (this.ifHas6[e] === 1) {
+          hit = true;
+          for (let j = 0; j < 4; j++) if (pk[4 + j] !== this.ifAddr6[e * 4 + j]) hit = false;
+        }
+        continue;
+      }
+      for (let a = 0; a < c.nPool && !hit; a++) {
+        if (c.poolFam![a] !== fam) continue;
+        hit = true;
+        for (let j = 0; j < words; j++) if (pk[4 + j] !== c.pool![a * 4 + j]) hit = false;
+      }
+    }
+    return hit && this.matchDnat(buf, ingressIf) < 0;
+  }
+
+  /** nat.pre applied a DNAT rule to this packet (a new flow: no session until nat.post). */
+  dnatApplied(): boolean {
+    return this.dnatRule >= 0;
+  }
+
   /** Fragments of a new flow are not sessions' starters; the caller decides policy. */
   isNewFlow(): boolean {
     return this.isNew;

@@ -31,9 +31,9 @@ function put32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v & 0xff;
 }
 function copy(dst: Uint8Array, d: number, src: Uint8Array, s: number, n: number): void {
-  // Short copies (headers) by hand; a payload in one native copy (one view object: cheaper
-  // than a byte loop over a 1500-byte frame).
-  if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
+  // Short copies (MACs) by hand; anything longer in one native copy (one view object:
+  // ~40 ns at any size, where a byte loop costs ~1.4 ns per byte).
+  if (n <= 16) for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
   else dst.set(src.subarray(s, s + n), d);
 }
 

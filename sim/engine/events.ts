@@ -1,7 +1,10 @@
 // The model's event queue: a binary min-heap ordered by (time, sequence) over parallel
 // typed-array columns, so scheduling an event allocates nothing. The sequence number is
 // assigned at push, which makes ties at the same virtual time pop in push order — the
-// property that makes a run deterministic. Columns double when full (cold path).
+// property that makes a run deterministic (or reserved earlier, for a sorted stream fed
+// in one event at a time: reserveSeqs/pushSeq). Columns double when full (cold path).
+
+import { grown } from "./grow.js";
 
 export class EventQueue {
   private times: Float64Array;
@@ -46,11 +49,28 @@ export class EventQueue {
   }
 
   push(time: number, kind: number, a: number, b: number): void {
-    if (this.n === this.times.length) this.grow();
     // Sequence numbers wrap at 2^32; a run never holds 2^32 events at once, and the
     // comparison below uses wrap-safe difference, so wrap is harmless.
     const seq = this.nextSeq;
     this.nextSeq = (seq + 1) >>> 0;
+    this.pushSeq(time, kind, a, b, seq);
+  }
+
+  /**
+   * Takes the next n sequence numbers without pushing anything; returns the first. With
+   * pushSeq, a long, time-sorted stream of events (input arrivals) can be fed in one at a
+   * time and still pop exactly where pushing them all at once would have put them,
+   * while the heap stays small.
+   */
+  reserveSeqs(n: number): number {
+    const base = this.nextSeq;
+    this.nextSeq = (base + n) >>> 0;
+    return base;
+  }
+
+  /** Pushes with a sequence number taken earlier by reserveSeqs (each used once). */
+  pushSeq(time: number, kind: number, a: number, b: number, seq: number): void {
+    if (this.n === this.times.length) this.grow();
     let i = this.n++;
     const times = this.times;
     const seqs = this.seqs;
@@ -128,20 +148,10 @@ export class EventQueue {
 
   private grow(): void {
     const cap = this.times.length * 2;
-    const t = new Float64Array(cap);
-    t.set(this.times);
-    this.times = t;
-    const s = new Uint32Array(cap);
-    s.set(this.seqs);
-    this.seqs = s;
-    const k = new Int32Array(cap);
-    k.set(this.kinds);
-    this.kinds = k;
-    const a = new Int32Array(cap);
-    a.set(this.as);
-    this.as = a;
-    const b = new Int32Array(cap);
-    b.set(this.bs);
-    this.bs = b;
+    this.times = grown(this.times, cap);
+    this.seqs = grown(this.seqs, cap);
+    this.kinds = grown(this.kinds, cap);
+    this.as = grown(this.as, cap);
+    this.bs = grown(this.bs, cap);
   }
 }

@@ -132,22 +132,16 @@ export class SessionSteeringMap {
   /** Returns false (and counts an overflow) when the table is at half capacity. */
   add(proto: number, buf: Uint8Array, srcOff: number, dstOff: number, addrLen: number, sport: number, dport: number): boolean {
     this.fill(proto, buf, srcOff, dstOff, addrLen, sport, dport);
-    const i = this.find(true);
-    if (i < 0) return false;
-    if (this.used[i] === 1) return true;
-    if (this.count * 2 >= this.capacity) {
-      this.overflows++;
-      return false;
-    }
-    this.used[i] = 1;
-    this.keys.set(this.scratch, i * SESSION_KEY_LEN);
-    this.count++;
-    return true;
+    return this.insertScratch();
   }
 
-  /** Adds or removes a key already in the shim's 37-byte layout (the worker's publish path). */
+  /** Adds a key already in the shim's 37-byte layout (the worker's publish path). */
   addKey(key: Uint8Array): boolean {
     this.scratch.set(key.subarray(0, SESSION_KEY_LEN));
+    return this.insertScratch();
+  }
+
+  private insertScratch(): boolean {
     const i = this.find(true);
     if (i < 0) return false;
     if (this.used[i] === 1) return true;

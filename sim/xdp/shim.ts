@@ -80,6 +80,8 @@ export class Shim {
   readonly view = new PacketView();
   /** Metadata block for the frame just decided (valid when verdict is redirect). */
   readonly meta = new Uint8Array(META_SIZE + DRIFT_SHIFT);
+  /** meta's first META_SIZE bytes (what the kernel copies into the headroom), as one reusable view. */
+  readonly metaBlock = this.meta.subarray(0, META_SIZE);
   verdict = 0;
   reason = 0;
   slot = -1;

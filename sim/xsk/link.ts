@@ -15,6 +15,8 @@
 // holds frames that had not started by then. All storage is typed arrays that grow by
 // doubling; nothing is allocated per frame.
 
+import { unrolled } from "../engine/grow.js";
+
 export const ETH_MIN_FRAME = 60; // without FCS
 export const ETH_WIRE_OVERHEAD = 4 + 8 + 12; // FCS + preamble/SFD + inter-frame gap
 
@@ -57,32 +59,16 @@ class Fifo {
   }
 
   private grow(): void {
-    const cap = this.cap;
-    const n = cap * 2;
-    const order = (src: Float64Array | Int32Array | Uint32Array | Uint8Array, dst: Float64Array | Int32Array | Uint32Array | Uint8Array): void => {
-      for (let k = 0; k < this.count; k++) dst[k] = src[(this.head + k) % cap] as number;
-    };
-    const addr = new Float64Array(n);
-    order(this.addr, addr);
-    const tag = new Int32Array(n);
-    order(this.tag, tag);
-    const len = new Uint32Array(n);
-    order(this.len, len);
-    const t0 = new Float64Array(n);
-    order(this.t0, t0);
-    const t1 = new Float64Array(n);
-    order(this.t1, t1);
-    const t2 = new Float64Array(n);
-    order(this.t2, t2);
-    const sent = new Uint8Array(n);
-    order(this.sent, sent);
-    this.addr = addr;
-    this.tag = tag;
-    this.len = len;
-    this.t0 = t0;
-    this.t1 = t1;
-    this.t2 = t2;
-    this.sent = sent;
+    const n = this.cap * 2;
+    const h = this.head;
+    const c = this.count;
+    this.addr = unrolled(this.addr, h, c, n);
+    this.tag = unrolled(this.tag, h, c, n);
+    this.len = unrolled(this.len, h, c, n);
+    this.t0 = unrolled(this.t0, h, c, n);
+    this.t1 = unrolled(this.t1, h, c, n);
+    this.t2 = unrolled(this.t2, h, c, n);
+    this.sent = unrolled(this.sent, h, c, n);
     this.head = 0;
   }
 }
@@ -212,6 +198,19 @@ export class Link {
       if (s < t) t = s;
     }
     return t;
+  }
+
+  /**
+   * Rewrites the tag of every frame the device holds (waiting for the wire or for its
+   * completion): `fn` returns the new tag. Cold path (socket close).
+   */
+  retag(fn: (tag: number) => number): void {
+    for (const f of [this.q, this.c]) {
+      for (let k = 0; k < f.count; k++) {
+        const i = (f.head + k) % f.cap;
+        f.tag[i] = fn(f.tag[i] as number);
+      }
+    }
   }
 
   /** Pops one completion due at or before `now` into the fields above; false when none is due. */

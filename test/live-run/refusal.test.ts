@@ -8,7 +8,7 @@ import { UsageError } from "../../sim/errors.js";
 import { parseScenario } from "../../sim/scenario/parse.js";
 import { buildFrame } from "../../sim/packet/build.js";
 import { InputPackets } from "../../sim/scenario/packets.js";
-import { checkRealNics, liveRefusal, parseIfaceMap } from "../../live/run.js";
+import { checkRealNics, HOOK_LABEL, liveHooks, liveRefusal, parseIfaceMap } from "../../live/run.js";
 import type { LiveResult, ShimEvent } from "../../live/run.js";
 import { compareLive, frameIdentity } from "../../live/report.js";
 import type { PathRecord } from "../../sim/trace/record.js";
@@ -22,9 +22,14 @@ describe("liveRefusal", () => {
   it("accepts a plain paced router case", () => {
     expect(liveRefusal(loadScenarioFile(path.join(ROOT, "traces/B/noTxKick-healthy/scenario.json")))).toBeNull();
   });
-  it("refuses kernel-uninjectable faults, naming them", () => {
-    expect(liveRefusal(loadScenarioFile(path.join(ROOT, "traces/examples/routed-basic/scenario.json")))).toMatch(/tx_stall cannot be injected/);
-    expect(liveRefusal(scn({ faults: [{ at: "1ms", kind: "completion_delay", iface: "wan", for: "1ms", delay: "100us" }] }))).toMatch(/completion_delay cannot be injected/);
+  it("accepts kernel-uninjectable faults as native-worker hooks, labelled; refuses the others", () => {
+    const ts = loadScenarioFile(path.join(ROOT, "traces/examples/routed-basic/scenario.json"));
+    expect(liveRefusal(ts)).toBeNull();
+    const cd = scn({ faults: [{ at: "1ms", kind: "completion_delay", iface: "wan", for: "2ms", delay: "100us" }] });
+    expect(liveRefusal(cd)).toBeNull();
+    expect(liveHooks(cd)).toEqual([{ kind: "completion_delay", iface: "wan", queue: null, atNs: 1e6, forNs: 2e6, effect: expect.stringMatching(/reap/), label: HOOK_LABEL }]);
+    expect(HOOK_LABEL).toBe("native-worker hook, not a kernel fault");
+    expect(liveRefusal(scn({ faults: [{ at: "1ms", kind: "worker_pause", for: "1ms" }] }))).toMatch(/worker_pause is not driven/);
   });
   it("refuses NAT, several queues on veth, zero-copy on veth, the responder", () => {
     expect(liveRefusal(loadScenarioFile(path.join(ROOT, "traces/C/noReverseIndex-healthy/scenario.json")))).toMatch(/NAT/);
@@ -85,7 +90,7 @@ describe("compareLive on planted data", () => {
   input.push(frame(2), 1000, 0, 0, 1);
   const rec = (i: number): PathRecord => ({ id: i, origin: "input", i, t: 0, in: { iface: "lan", queue: 0 }, armed: true, shim: { verdict: "redirect", reason: null, slot: 0 }, fib: { egress: "wan", nexthop: "198.19.2.2" }, out: "forwarded", reason: null });
   const ev = (id: number, verdict = 1, reason = 0): ShimEvent => ({ iface: "lan", tsNs: id, queue: 0, verdict, ipVersion: 4, ipProto: 17, flags: 0, reason, pktLen: 45, ipId: id, flowLabel: 0, srcPort: 1000, dstPort: 53, tcpSeq: 0, payloadHash: Number(frameIdentity(frame(id))!.split("/h")[1]), slot: 0 });
-  const live = (events: ShimEvent[], outputs: Uint8Array[]): LiveResult => ({ prefix: "x", paced: true, injected: [], events, eventsLost: 0, outputs: outputs.map((data) => ({ iface: "wan", tNs: 0, data })), shimCounters: { lan: { redirect: events.length } }, xdpStatistics: [], worker: { rx: 2 }, tracepoints: {}, tracepointErrors: [], wallMs: 0 });
+  const live = (events: ShimEvent[], outputs: Uint8Array[]): LiveResult => ({ prefix: "x", paced: true, injected: [], events, eventsLost: 0, outputs: outputs.map((data) => ({ iface: "wan", tNs: 0, data })), shimCounters: { lan: { redirect: events.length } }, xdpStatistics: [], worker: { rx: 2 }, tracepoints: {}, tracepointErrors: [], hooks: [], hookStats: null, wallMs: 0 });
   const model = new Map([["wan", [out(1), out(2)]]]);
   const counters = { worker: { rx: 2 } };
   it("agrees when the live side matches", () => {

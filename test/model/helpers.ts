@@ -63,6 +63,66 @@ export class MemSink implements RunSink {
   }
 }
 
+/** Records every sink call in order, with the bytes it was given (for run-vs-run equality). */
+export class LogSink implements RunSink {
+  wantPath = true;
+  log: string[] = [];
+  private hex(b: Uint8Array, o: number, l: number): string {
+    return Buffer.from(b.subarray(o, o + l)).toString("hex");
+  }
+  path(rec: PathRecord): void {
+    this.log.push("P" + JSON.stringify(rec));
+  }
+  frameOut(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number): void {
+    this.log.push(`O ${iface} ${t} ${id} ${this.hex(b, o, l)}`);
+  }
+  kernel(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
+    this.log.push(`K ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
+  }
+  drop(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
+    this.log.push(`D ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
+  }
+}
+
+/** The far server the NAT scenario's inside host talks to. */
+export const FAR = "198.51.100.7";
+
+/**
+ * lan 198.18.1.0/24 SNATed out of wan 198.19.2.1 (gateway 198.19.2.2), inside host
+ * 198.18.1.10. `timing` replaces the whole timing block; traffic and bugs are passed
+ * through only when given.
+ */
+export function natScenario(name: string, timing: object, extra: { traffic?: object; bugs?: object } = {}): Scenario {
+  return parseScenario(
+    {
+      name,
+      seed: 1,
+      interfaces: [
+        { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24"] },
+        { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24"] },
+      ],
+      neighbors: [
+        { ip: "198.19.2.2", mac: GW_MAC, iface: "wan" },
+        { ip: "198.18.1.10", mac: HOST_MAC, iface: "lan" },
+      ],
+      routes: [{ prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" }],
+      nat: { snat: [{ from: "198.18.1.0/24", egress: "wan", to: "interface" }] },
+      dataplane: { rings: { rx: 64, tx: 64, fill: 64, comp: 64 }, frames: 128, frameSize: 2048, headroom: 0, batch: 16, maxPendingTx: 64 },
+      timing,
+      ...extra,
+    },
+    `/tmp/${name}.json`,
+    "/tmp",
+  );
+}
+
+/** A DNS-like UDP query from the inside host to FAR:53 (IP id `id`). */
+export const natQuery = (id: number, sport = 40000) =>
+  buildFrame({ eth: { src: HOST_MAC, dst: LAN_MAC }, ip: { version: 4, src: "198.18.1.10", dst: FAR, ttl: 64, id }, udp: { sport, dport: 53 }, payload: new Uint8Array(20) });
+/** FAR's answer to the SNATed query, arriving on wan for 198.19.2.1:`dport`. */
+export const natAnswer = (id: number, dport = 40000) =>
+  buildFrame({ eth: { src: GW_MAC, dst: WAN_MAC }, ip: { version: 4, src: FAR, dst: "198.19.2.1", ttl: 60, id }, udp: { sport: 53, dport }, payload: new Uint8Array(30) });
+
 export function run(scn: Scenario, inp: InputPackets, wantPath = true): { res: RunResult; sink: MemSink; sim: Sim } {
   const sink = new MemSink(wantPath);
   const sim = new Sim(scn, inp, sink);

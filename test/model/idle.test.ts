@@ -6,33 +6,11 @@ import { describe, it, expect } from "vitest";
 import { readdirSync, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Sim } from "../../sim/run.js";
-import type { RunSink, PathRecord } from "../../sim/run.js";
 import type { Scenario } from "../../sim/scenario/types.js";
 import type { InputPackets } from "../../sim/scenario/packets.js";
 import { loadScenarioFile, loadInput } from "../../bin/scenario-file.js";
 import { ROOT } from "../cli.js";
-import { scenario, udpInput } from "./helpers.js";
-
-/** Records every sink call in order, with the bytes it was given. */
-class LogSink implements RunSink {
-  wantPath = true;
-  log: string[] = [];
-  private hex(b: Uint8Array, o: number, l: number): string {
-    return Buffer.from(b.subarray(o, o + l)).toString("hex");
-  }
-  path(rec: PathRecord): void {
-    this.log.push("P" + JSON.stringify(rec));
-  }
-  frameOut(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number): void {
-    this.log.push(`O ${iface} ${t} ${id} ${this.hex(b, o, l)}`);
-  }
-  kernel(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
-    this.log.push(`K ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
-  }
-  drop(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
-    this.log.push(`D ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
-  }
-}
+import { LogSink, scenario, udpInput } from "./helpers.js";
 
 function both(scn: Scenario, input: InputPackets): { skip: { res: unknown; log: string[]; sim: Sim }; full: { res: unknown; log: string[]; sim: Sim } } {
   const go = (idleSkip: boolean) => {

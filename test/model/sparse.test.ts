@@ -9,65 +9,17 @@
 // model with the fast paths off. Then the series itself: skipped intervals are exactly
 // the unchanged ones.
 import { describe, it, expect } from "vitest";
-import { parseScenario } from "../../sim/scenario/parse.js";
 import { InputPackets } from "../../sim/scenario/packets.js";
-import { buildFrame } from "../../sim/packet/build.js";
 import { Sim } from "../../sim/run.js";
-import type { RunSink, PathRecord } from "../../sim/run.js";
 import type { Scenario } from "../../sim/scenario/types.js";
-import { LAN_MAC, WAN_MAC, GW_MAC, HOST_MAC, scenario, udpInput } from "./helpers.js";
+import { LogSink, natScenario, natQuery, natAnswer, scenario, udpInput } from "./helpers.js";
 
-const FAR = "198.51.100.7";
 const S = 1_000_000_000;
 
-function natScenario(): Scenario {
-  return parseScenario(
-    {
-      name: "sparse-nat",
-      seed: 1,
-      interfaces: [
-        { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24"] },
-        { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24"] },
-      ],
-      neighbors: [
-        { ip: "198.19.2.2", mac: GW_MAC, iface: "wan" },
-        { ip: "198.18.1.10", mac: HOST_MAC, iface: "lan" },
-      ],
-      routes: [{ prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" }],
-      nat: { snat: [{ from: "198.18.1.0/24", egress: "wan", to: "interface" }] },
-      dataplane: { rings: { rx: 64, tx: 64, fill: 64, comp: 64 }, frames: 128, frameSize: 2048, headroom: 0, batch: 16, maxPendingTx: 64 },
-      // coarse polls keep the every-event run affordable over 70 s of virtual time
-      timing: { drainNs: "2s", seriesNs: "10ms", pollNs: "100us", timerNs: "1ms" },
-    },
-    "/tmp/sparse-nat.json",
-    "/tmp",
-  );
-}
-
-const query = (flow: number, k: number) =>
-  buildFrame({ eth: { src: HOST_MAC, dst: LAN_MAC }, ip: { version: 4, src: "198.18.1.10", dst: FAR, ttl: 64, id: k }, udp: { sport: 40000 + flow, dport: 53 }, payload: new Uint8Array(20) });
-const answer = (flow: number, k: number) =>
-  buildFrame({ eth: { src: GW_MAC, dst: WAN_MAC }, ip: { version: 4, src: FAR, dst: "198.19.2.1", ttl: 60, id: k }, udp: { sport: 53, dport: 40000 + flow }, payload: new Uint8Array(30) });
-
-class LogSink implements RunSink {
-  wantPath = true;
-  log: string[] = [];
-  private hex(b: Uint8Array, o: number, l: number): string {
-    return Buffer.from(b.subarray(o, o + l)).toString("hex");
-  }
-  path(rec: PathRecord): void {
-    this.log.push("P" + JSON.stringify(rec));
-  }
-  frameOut(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number): void {
-    this.log.push(`O ${iface} ${t} ${id} ${this.hex(b, o, l)}`);
-  }
-  kernel(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
-    this.log.push(`K ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
-  }
-  drop(iface: number, t: number, b: Uint8Array, o: number, l: number, id: number, r: number): void {
-    this.log.push(`D ${iface} ${t} ${id} ${r} ${this.hex(b, o, l)}`);
-  }
-}
+// coarse polls keep the every-event run affordable over 70 s of virtual time
+const natScn = () => natScenario("sparse-nat", { drainNs: "2s", seriesNs: "10ms", pollNs: "100us", timerNs: "1ms" });
+const query = (flow: number, k: number) => natQuery(k, 40000 + flow);
+const answer = (flow: number, k: number) => natAnswer(k, 40000 + flow);
 
 function go(scn: Scenario, inp: InputPackets, fast: boolean) {
   const sink = new LogSink();
@@ -93,7 +45,7 @@ describe("long gaps: skipped timer passes and samples change nothing", () => {
     });
     events.sort((a, b) => a[0] - b[0]);
     events.forEach(([t, fr, ifc], i) => inp.push(fr, Math.round(t), ifc, 0, i));
-    const scn = natScenario();
+    const scn = natScn();
     const fast = go(scn, inp, true);
     const full = go(scn, inp, false);
     expect(full.sim.timerSkipped).toBe(0);

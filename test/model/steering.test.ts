@@ -3,40 +3,17 @@
 // reflect responder, and the session-steering map's deletion. Expectations are written
 // from the scenario (addresses, ports, Linux's 30 s UDP timeout), not from a run.
 import { describe, it, expect } from "vitest";
-import { parseScenario } from "../../sim/scenario/parse.js";
 import { InputPackets } from "../../sim/scenario/packets.js";
 import { buildFrame } from "../../sim/packet/build.js";
 import { SessionSteeringMap } from "../../sim/xdp/maps.js";
 import { Sim } from "../../sim/run.js";
-import { MemSink, LAN_MAC, WAN_MAC, GW_MAC, HOST_MAC } from "./helpers.js";
+import { MemSink, WAN_MAC, GW_MAC, FAR, natScenario, natQuery, natAnswer } from "./helpers.js";
 
-const FAR = "198.51.100.7";
-function natScenario(extra: { traffic?: object; timing?: object; bugs?: object } = {}) {
-  return parseScenario(
-    {
-      name: "steer",
-      seed: 1,
-      interfaces: [
-        { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24"] },
-        { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24"] },
-      ],
-      neighbors: [
-        { ip: "198.19.2.2", mac: GW_MAC, iface: "wan" },
-        { ip: "198.18.1.10", mac: HOST_MAC, iface: "lan" },
-      ],
-      routes: [{ prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" }],
-      nat: { snat: [{ from: "198.18.1.0/24", egress: "wan", to: "interface" }] },
-      dataplane: { rings: { rx: 64, tx: 64, fill: 64, comp: 64 }, frames: 128, frameSize: 2048, headroom: 0, batch: 16, maxPendingTx: 64 },
-      timing: { drainNs: "1ms", seriesNs: "1ms", ...(extra.timing ?? {}) },
-      traffic: extra.traffic ?? {},
-      bugs: extra.bugs ?? {},
-    },
-    "/tmp/steer.json",
-    "/tmp",
-  );
+function natScn(extra: { traffic?: object; timing?: object; bugs?: object } = {}) {
+  return natScenario("steer", { drainNs: "1ms", seriesNs: "1ms", ...(extra.timing ?? {}) }, { traffic: extra.traffic ?? {}, bugs: extra.bugs ?? {} });
 }
-const query = (k: number) => buildFrame({ eth: { src: HOST_MAC, dst: LAN_MAC }, ip: { version: 4, src: "198.18.1.10", dst: FAR, ttl: 64, id: k }, udp: { sport: 40000, dport: 53 }, payload: new Uint8Array(20) });
-const answer = (k: number) => buildFrame({ eth: { src: GW_MAC, dst: WAN_MAC }, ip: { version: 4, src: FAR, dst: "198.19.2.1", ttl: 60, id: 0x100 + k }, udp: { sport: 53, dport: 40000 }, payload: new Uint8Array(30) });
+const query = (k: number) => natQuery(k);
+const answer = (k: number) => natAnswer(0x100 + k);
 
 describe("steering keys", () => {
   it("the reply key is published after the first query and answers reach the worker", () => {
@@ -44,7 +21,7 @@ describe("steering keys", () => {
     inp.push(query(0), 0, 0, 0, 0);
     inp.push(answer(0), 50_000, 1, 0, 1);
     const sink = new MemSink();
-    const sim = new Sim(natScenario(), inp, sink);
+    const sim = new Sim(natScn(), inp, sink);
     sim.runToEnd();
     expect(sim.maps.sessions.count).toBe(1);
     const p = sink.paths.find((r) => r.i === 1)!;
@@ -60,7 +37,7 @@ describe("steering keys", () => {
     // 31 s later the server answers: the session (30 s without a reply) is gone.
     inp.push(answer(0), 31_000_000_000, 1, 0, 1);
     const sink = new MemSink();
-    const sim = new Sim(natScenario({ timing: { timerNs: "100ms" } }), inp, sink);
+    const sim = new Sim(natScn({ timing: { timerNs: "100ms" } }), inp, sink);
     sim.runToEnd();
     expect(sim.worker.c.sessions_expired).toBe(1);
     expect(sim.worker.c.steer_removed).toBe(1);
@@ -81,7 +58,7 @@ describe("steering keys", () => {
     inp.push(err, 50_000, 1, 0, 1);
     for (const ignore of [false, true]) {
       const sink = new MemSink();
-      new Sim(natScenario({ bugs: { ignoreSessionMap: ignore } }), inp, sink).runToEnd();
+      new Sim(natScn({ bugs: { ignoreSessionMap: ignore } }), inp, sink).runToEnd();
       const p = sink.paths.find((r) => r.i === 1)!;
       if (ignore) {
         expect(p.out).toBe("to_kernel");
@@ -102,7 +79,7 @@ describe("responder", () => {
     const inp = new InputPackets();
     for (let k = 0; k < 3; k++) inp.push(query(k), k * 100_000, 0, 0, k);
     const sink = new MemSink();
-    const sim = new Sim(natScenario({ traffic: { respond: "reflect" }, timing: { respondNs: "25us" } }), inp, sink);
+    const sim = new Sim(natScn({ traffic: { respond: "reflect" }, timing: { respondNs: "25us" } }), inp, sink);
     const res = sim.runToEnd();
     const replies = sink.paths.filter((r) => r.origin === "responder");
     expect(replies.length).toBe(3);

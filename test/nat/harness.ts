@@ -3,7 +3,6 @@
 // (output bytes, lookup kind, the session table's keys and index).
 import { Dataplane, DP_FORWARD, DP_HOLD } from "../../sim/dataplane/dataplane.js";
 import { PacketView } from "../../sim/packet/view.js";
-import { KEY_WORDS, hashKey, invertKey } from "../../sim/dataplane/reverseIndex.js";
 import { inetChecksum, ip4, ip6, scenario, MAC_HOST, MAC_LAN } from "../dataplane/helpers.js";
 
 export const LAN = 0, WAN = 1;
@@ -100,27 +99,5 @@ export function checksumsValid(f: Uint8Array): boolean {
   return inetChecksum([...pseudo, ...l4]) === 0;
 }
 
-/** The session table's reverse-NAT invariants; returns the first violation or null. */
-export function indexViolation(dp: Dataplane): string | null {
-  const st = dp.nat.sessions;
-  const live = st.liveIds();
-  const seen = new Map<string, number>();
-  const k = new Uint32Array(KEY_WORDS);
-  for (const sid of live) {
-    const b = sid * KEY_WORDS;
-    for (const [col, kind] of [[st.orig, 0], [st.reply, 1]] as const) {
-      const key = Array.from(col.subarray(b, b + KEY_WORDS)).join(",");
-      if (seen.has(key) && seen.get(key) !== sid) return `sessions ${seen.get(key)} and ${sid} share wire key ${key}`;
-      seen.set(key, sid);
-      k.set(col.subarray(b, b + KEY_WORDS));
-      const v = st.wire.find(k, 0, hashKey(k, 0));
-      if (v !== sid * 4 + kind) return `session ${sid} kind ${kind} maps to ${v}`;
-    }
-    invertKey(st.orig, b, k, 0);
-    if (st.canon.find(k, 0, hashKey(k, 0)) !== sid * 4 + 2) return `session ${sid} canonical key missing`;
-  }
-  for (const v of st.wire.values()) if (!st.isLive(v >>> 2)) return `wire entry ${v} names a dead session`;
-  for (const v of st.canon.values()) if (!st.isLive(v >>> 2)) return `canonical entry ${v} names a dead session`;
-  if (st.wire.count !== live.length * 2) return `wire index holds ${st.wire.count} entries for ${live.length} sessions`;
-  return null;
-}
+/** The session table's reverse-NAT invariants (shared with the NAT property suite); the first violation or null. */
+export { indexFault as indexViolation } from "../../properties/nat.js";

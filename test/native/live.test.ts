@@ -12,6 +12,8 @@ import path from "node:path";
 import { NativeLiveWorker } from "../../live/native.js";
 import { parseScenario } from "../../sim/scenario/parse.js";
 import { buildFrame } from "../../sim/packet/build.js";
+import { LINKTYPE_ETHERNET } from "../../sim/packet/linktypes.js";
+import { PcapWriter, memorySink } from "../../capture/encode.js";
 import { ROOT } from "../cli.js";
 
 const PKTIO = path.join(ROOT, "native", "pktio", "build", "xdplab-pktio");
@@ -23,22 +25,11 @@ function ip(...args: string[]): void {
 }
 
 function pcapOf(frames: Uint8Array[]): Uint8Array {
-  const parts: Buffer[] = [];
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(65535, 16);
-  gh.writeUInt32LE(1, 20);
-  parts.push(gh);
-  frames.forEach((f, i) => {
-    const rh = Buffer.alloc(16);
-    rh.writeUInt32LE(i, 4);
-    rh.writeUInt32LE(f.length, 8);
-    rh.writeUInt32LE(f.length, 12);
-    parts.push(rh, Buffer.from(f));
-  });
-  return Buffer.concat(parts);
+  const sink = memorySink();
+  const w = new PcapWriter(sink, LINKTYPE_ETHERNET);
+  frames.forEach((f, i) => w.writePacket(BigInt(i) * 1000n, f, 0, f.length));
+  w.close();
+  return sink.bytes();
 }
 
 describe.skipIf(!canRun)("native worker, live mode (veth in a namespace)", () => {

@@ -13,6 +13,7 @@ import { LINKTYPE_ETHERNET } from "../../sim/packet/linktypes.js";
 import { buildFrame } from "../../sim/packet/build.js";
 import type { FrameSpec } from "../../sim/packet/build.js";
 import { ROOT, xdplab } from "../cli.js";
+import { LAN_MAC, WAN_MAC, HOST_MAC, GW_MAC, dualStackInterfaces, dualStackNeighbors } from "./helpers.js";
 
 const hasTshark = spawnSync("tshark", ["-v"]).status === 0;
 
@@ -113,25 +114,12 @@ function audit(inputFile: string, dir: string): { problems: string[]; forwarded:
 
 // ---- a v6 (and mixed) variant of routed-basic, with some checksums already bad --------
 
-const LAN_MAC = "02:00:00:00:01:01";
-const WAN_MAC = "02:00:00:00:02:01";
-const HOST_MAC = "02:00:00:00:01:0a";
-const GW_MAC = "02:00:00:00:02:02";
-
 function v6Case(dir: string): void {
   const scn = {
     name: "routed-v6",
     seed: 1,
-    interfaces: [
-      { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24", "2001:2:0:1::1/64"], mtu: 1500 },
-      { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1400 },
-    ],
-    neighbors: [
-      { ip: "2001:2:0:2::2", mac: GW_MAC, iface: "wan" },
-      { ip: "2001:2:0:1::10", mac: HOST_MAC, iface: "lan" },
-      { ip: "198.19.2.2", mac: GW_MAC, iface: "wan" },
-      { ip: "198.18.1.10", mac: HOST_MAC, iface: "lan" },
-    ],
+    interfaces: dualStackInterfaces(),
+    neighbors: dualStackNeighbors(),
     routes: [
       { prefix: "::/0", via: "2001:2:0:2::2", iface: "wan" },
       { prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" },

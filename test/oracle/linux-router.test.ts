@@ -12,13 +12,10 @@ import { buildFrame, buildIpPacket } from "../../sim/packet/build.js";
 import type { FrameSpec } from "../../sim/packet/build.js";
 import type { Scenario } from "../../sim/scenario/types.js";
 import { Sim } from "../../sim/run.js";
-import type { PathRecord, RunSink } from "../../sim/run.js";
 import { IS_ROOT, ROOT_REASON, buildPktio } from "../live/helpers.js";
+import { CollectSink, LAN_MAC, WAN_MAC, HOST_MAC, GW_MAC, dualStackInterfaces, dualStackNeighbors } from "./helpers.js";
 
-const LAN_MAC = "02:00:00:00:01:01";
-const WAN_MAC = "02:00:00:00:02:01";
-const HOST_MAC = "02:00:00:00:01:0a"; // 198.18.1.10 / 2001:2:0:1::10 on lan, also gateway to 198.18.64.0/24
-const GW_MAC = "02:00:00:00:02:02"; // 198.19.2.2 / 2001:2:0:2::2 on wan, the default gateway
+// HOST_MAC's host is also the gateway to 198.18.64.0/24 and 2001:2:0:40::/64.
 const PEER_MAC = "02:00:00:00:02:14"; // 198.19.2.20 / 2001:2:0:2::20, directly on wan
 
 function scenario(withRoutes = true): Scenario {
@@ -26,15 +23,9 @@ function scenario(withRoutes = true): Scenario {
     {
       name: "oracle-linux-router",
       seed: 1,
-      interfaces: [
-        { name: "lan", mac: LAN_MAC, addrs: ["198.18.1.1/24", "2001:2:0:1::1/64"], mtu: 1500 },
-        { name: "wan", mac: WAN_MAC, addrs: ["198.19.2.1/24", "2001:2:0:2::1/64"], mtu: 1400 },
-      ],
+      interfaces: dualStackInterfaces(),
       neighbors: [
-        { ip: "198.18.1.10", mac: HOST_MAC, iface: "lan" },
-        { ip: "2001:2:0:1::10", mac: HOST_MAC, iface: "lan" },
-        { ip: "198.19.2.2", mac: GW_MAC, iface: "wan" },
-        { ip: "2001:2:0:2::2", mac: GW_MAC, iface: "wan" },
+        ...dualStackNeighbors(),
         { ip: "198.19.2.20", mac: PEER_MAC, iface: "wan" },
         { ip: "2001:2:0:2::20", mac: PEER_MAC, iface: "wan" },
       ],
@@ -129,21 +120,6 @@ function checksumEdge(): FrameSpec {
     if (f[14 + 10] === 0xfe && f[14 + 11] === 0xff) return spec;
   }
   throw new Error("no IP ID gives header checksum 0xfeff");
-}
-
-/** Model frames per interface, in emission order. */
-class CollectSink implements RunSink {
-  wantPath = false;
-  byIface: Uint8Array[][];
-  constructor(n: number) {
-    this.byIface = Array.from({ length: n }, () => []);
-  }
-  path(_rec: PathRecord): void {}
-  frameOut(iface: number, _t: number, buf: Uint8Array, off: number, len: number): void {
-    this.byIface[iface]?.push(buf.slice(off, off + len));
-  }
-  kernel(): void {}
-  drop(): void {}
 }
 
 const GAP_NS = 200_000; // the model sees the inputs 200 µs apart: far from any overload

@@ -12,7 +12,7 @@
 // checked for uniqueness and reachability of the reply, separately on each side. Errors
 // the router generates itself are compared with its IPv4 ID / flow label masked. Inputs
 // on which the model differs from Linux by design are pinned on both sides in
-// "documented divergences" (docs/nat.md); one known model bug is an `it.fails`.
+// "documented divergences" (docs/nat.md).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -507,12 +507,11 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
     expect(broken({ signFlippedDelta: true }).length).toBeGreaterThan(5);
   });
 
-  // Known model bug (docs/nat.md, Open): an error the router generates about a new DNAT
-  // flow (no session yet) quotes the post-DNAT packet. Linux attaches the original's
-  // conntrack to the error (nf_ct_attach in icmp_send) and NATs it at POSTROUTING, so the
-  // quote shows the destination the sender used (198.19.2.1:8080). Fix in
-  // sim/dataplane/dataplane.ts natError (it returns early when nat.sid < 0). it.fails: this
-  // turns red once the model is fixed — then make it a plain `it`.
+  // An error the router generates about a new DNAT flow (no session yet): Linux attaches
+  // the original's conntrack to the error (nf_ct_attach in icmp_send) and NATs it at
+  // POSTROUTING, so the quote shows the destination the sender used (198.19.2.1:8080), not
+  // the post-DNAT one. The model once quoted the latter (natError returned early without a
+  // session); it must now match Linux byte for byte.
   const dnatTtl = (() => {
     const dn = new Tcp(4, ["198.18.1.10", 80], ["198.19.5.5", 50001], [SNAT4, 8080], 900, 1000);
     const syn = dn.out("S", 0, "SYN TTL 1 to the DNAT port → time exceeded out of wan");
@@ -532,9 +531,9 @@ describe.skipIf(!IS_ROOT)(`model vs Linux netfilter, byte for byte (${ROOT_REASO
     expect(hex(l[0]!.frame.subarray(14 + 28 + 16, 14 + 28 + 20))).toBe("c6130201");
     expect(hex(l[0]!.frame.subarray(14 + 28 + 22, 14 + 28 + 24))).toBe("1f90");
   });
-  it.fails("KNOWN MODEL BUG: the model's error quotes the post-DNAT destination (198.18.1.10:80)", () => {
+  it("the model's error for a new DNAT flow quotes the destination the sender used, byte for byte as Linux", () => {
     const scn = scenario();
-    if (dnatTtl.res === null) return; // the Linux test above failed (and says why)
+    if (dnatTtl.res === null) throw new Error("the Linux run above failed (it says why)");
     expect(diff(scn, dnatTtl.res, runModel(scn, dnatTtl.inputs), () => dnatTtl.what, true)).toBe("");
   });
 

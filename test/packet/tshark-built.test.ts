@@ -1,5 +1,5 @@
-// Frames built here, written to a pcap by a minimal writer local to this test, then read
-// by tshark: tshark's fields and checksum verdicts are the oracle for what decode()
+// Frames built here, written to a pcap by capture/encode.ts's PcapWriter, then read by
+// tshark: tshark's fields and checksum verdicts are the oracle for what decode()
 // reports on ICMP errors with (truncated) quotes, fragments, IPv4 options, IPv6
 // extension headers, QinQ and SLL2 — shapes the corpus has few of.
 import { describe, expect, it } from "vitest";
@@ -12,25 +12,15 @@ import { PacketView, decode } from "../../sim/packet/view.js";
 import { formatIp } from "../../sim/packet/addr.js";
 import { CSUM_BAD, CSUM_GOOD, l4ChecksumState, verifyIpv4Header } from "../../sim/packet/checksum.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2 } from "../../sim/packet/linktypes.js";
+import { PcapWriter, memorySink } from "../../capture/encode.js";
 import { hasTshark, tsharkFields } from "./tshark.js";
 
 function writePcap(file: string, linkType: number, frames: Uint8Array[]): void {
-  const parts: Buffer[] = [];
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(linkType, 20);
-  parts.push(h);
-  frames.forEach((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(i, 0);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    parts.push(r, Buffer.from(f));
-  });
-  writeFileSync(file, Buffer.concat(parts));
+  const sink = memorySink();
+  const w = new PcapWriter(sink, linkType);
+  frames.forEach((f, i) => w.writePacket(BigInt(i) * 1_000_000_000n, f, 0, f.length));
+  w.close();
+  writeFileSync(file, sink.bytes());
 }
 
 const pl = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
