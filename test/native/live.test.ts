@@ -39,6 +39,10 @@ describe.skipIf(!canRun)("native worker, live mode (veth in a namespace)", () =>
 
   it("binds in the namespace, receives injected frames, stops and joins", async () => {
     ip("netns", "add", NS);
+    // No IPv6 in this namespace: a veth coming up would otherwise send its own
+    // multicast (MLD reports, router/neighbour solicitations) to the peer, and those
+    // frames would reach the socket next to the injected ones.
+    execFileSync("ip", ["netns", "exec", NS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], { stdio: "pipe" });
     ip("-n", NS, "link", "add", "xa", "type", "veth", "peer", "name", "xb");
     ip("-n", NS, "link", "set", "xa", "up");
     ip("-n", NS, "link", "set", "xb", "up");
