@@ -59,6 +59,7 @@ async function listPackets(file: string, collect: boolean): Promise<PacketLine[]
   const rd = CaptureReader.open(file);
   try {
     while (rd.next()) {
+      if (!collect && process.stdout.destroyed) break; // the reader of a pipe went away
       const iface = rd.interfaces[rd.ifId]!;
       const t = rd.hasTimestamp ? formatTimestampNs(timestampNs(rd.tsSec, rd.tsNsec)) : null;
       const summary = describePacket(rd.data, rd.offset, rd.caplen, rd.linkType);

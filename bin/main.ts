@@ -23,7 +23,22 @@ function usage(): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * A reader that goes away (`xdplab inspect f --packets | head`) closes the pipe: the
+ * write fails with EPIPE and Node would raise it as an unhandled 'error' event. The
+ * output is unwanted from then on, so it is dropped; the command still finishes (a live
+ * run still tears its lab down) and long listings stop early (stdout is then destroyed).
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") return;
+    process.stderr.write(`xdplab: cannot write output: ${err.message}\n`);
+    process.exitCode = EXIT_INTERNAL;
+  });
+}
+
 export async function runMain(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage());
