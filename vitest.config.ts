@@ -7,6 +7,7 @@ const KERNEL = [
   "test/live/**/*.test.ts",
   "test/live-mode/**/*.test.ts",
   "test/live-run/live.test.ts",
+  "test/live-run/bug-live.test.ts",
   "test/oracle/linux-router.test.ts",
   "test/oracle/netfilter.test.ts",
   "test/bpf/**/*.test.ts",
