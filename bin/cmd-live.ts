@@ -29,8 +29,8 @@ const HELP = `usage: xdplab live --preflight [--json]
 Needs root. Everything runs in namespaces this run creates (prefix xl?????-) and is
 removed at exit, on SIGINT/SIGTERM, and by the next run's sweep after a kill -9.
   --preflight   kernel, bpffs, xdp tracepoints, helpers, XDP features; exit 3 if not ready
-  --demo        veth-gotcha: XDP_TX into a veth whose peer has no XDP program nor GRO,
-                then each fix; xskmap-errors: redirect to a socket on another queue, an
+  --demo        veth-gotcha: XDP_TX (--via devmap: a devmap redirect) into a veth whose
+                peer has no XDP program nor GRO, then each fix; xskmap-errors: redirect to a socket on another queue, an
                 empty slot, a bound socket. Exit 1 when the kernel disagrees with the model.
   --hold-ms T   after setup, print "holding <prefix>" and wait T ms before traffic
 
@@ -85,7 +85,12 @@ export async function run(argv: string[]): Promise<number> {
     const r = await vethGotcha({ frames, path: via, log, ...(hold === undefined ? {} : { hold }) });
     if (json) process.stdout.write(JSON.stringify(r, null, 1) + "\n");
     else {
-      process.stdout.write("Frames sent into a veth with XDP_TX/devmap land in the peer's XDP ring, which exists only while the peer has an XDP program or GRO.\n");
+      process.stdout.write(
+        "Frames sent into a veth with XDP_TX or a devmap land in the peer's XDP ring, which exists only while the peer has an XDP program or GRO.\n" +
+          (via === "xdp_tx"
+            ? "With GRO alone, XDP_TX does not wake the peer (veth_xdp_flush kicks its NAPI only when it has an XDP program): the frames wait for the next ordinary frame.\n"
+            : "Without either, the devmap refuses the redirect up front (-EOPNOTSUPP on xdp:xdp_redirect_err: no ndo-xmit feature); GRO alone is enough here (the devmap flush kicks the peer's NAPI).\n"),
+      );
       process.stdout.write(r.phases.every((x) => x.agrees) ? "live run agrees with the model\n" : "live run DIFFERS from the model (see above)\n");
     }
     return r.phases.every((x) => x.agrees) ? 0 : 1;

@@ -107,7 +107,7 @@ _Static_assert(__builtin_offsetof(struct xdplab_meta, reserved) == 68, "xdplab_m
 #define XDPLAB_R_NO_TX_FRAME 151 /* txq: no free TX frame and no room to hold a copy */
 #define XDPLAB_R_TX_INVALID_DESC 170 /* xsk.tx: the kernel rejected a TX descriptor (tx_invalid_descs) */
 #define XDPLAB_R_LINK_DOWN_TX 171 /* xsk.tx: the egress link was down when the frame was transmitted */
-#define XDPLAB_R_VETH_PEER_NO_XDP 172 /* xsk.tx: XDP_TX/redirect into a veth whose peer has no XDP program and no GRO (-ENXIO) */
+#define XDPLAB_R_VETH_PEER_NO_XDP 172 /* xsk.tx: XDP_TX or devmap redirect into a veth whose peer has no XDP program and no GRO (XDP_TX: -ENXIO; devmap: -EOPNOTSUPP at enqueue) */
 #define XDPLAB_R_WORKER_TO_KERNEL 190 /* kernel: the worker handed the packet to the kernel (slow path) */
 #define XDPLAB_R_IN_FLIGHT 200 /* run: still queued when the run ended after its drain period */
 #define XDPLAB_REASON_SLOTS 256 /* counter slots; slot 0 counts redirected packets */

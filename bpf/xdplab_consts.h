@@ -60,7 +60,7 @@
 /* ctrl.tx_mode: the veth "peer without XDP program" demonstration (CATALOGUE, kernel gotchas). */
 #define XDPLAB_TX_OFF 0    /* the normal pipeline */
 #define XDPLAB_TX_XDP_TX 1 /* bounce every frame back out of its ingress device (MACs swapped) */
-#define XDPLAB_TX_DEVMAP 2 /* redirect every frame into tx_devmap[0], XDP_DROP when empty */
+#define XDPLAB_TX_DEVMAP 2 /* MACs swapped, then redirect into tx_devmap[0]; XDP_DROP when empty */
 
 /* ctrl.bugs: CATALOGUE section A switches that live in the shim (same names as the model). */
 #define XDPLAB_BUG_FALLBACK_DROPS (1u << 0)         /* fallbackDrops */

@@ -257,17 +257,18 @@ static __always_inline int write_meta(struct xdp_md *ctx, struct hdr_cursor *cur
 	return 0;
 }
 
-/* XDP_TX demo mode: swap the MACs so the bounced frame goes back to its sender. */
-static __always_inline int bounce(struct hdr_cursor *cur)
+/* XDP_TX / devmap demo modes: swap the MACs so the bounced frame goes back to its
+ * sender; 0 when the frame has no Ethernet addresses to swap. */
+static __always_inline int swap_macs(struct hdr_cursor *cur)
 {
 	__u8 *h = cur_bytes(cur, 0, 12), t[6];
 
 	if (!h)
-		return XDP_DROP;
+		return 0;
 	__builtin_memcpy(t, h, 6);
 	__builtin_memcpy(h, h + 6, 6);
 	__builtin_memcpy(h + 6, t, 6);
-	return XDP_TX;
+	return 1;
 }
 
 SEC("xdp")
@@ -297,10 +298,12 @@ int xdplab_shim(struct xdp_md *ctx)
 
 	if (c->tx_mode == XDPLAB_TX_XDP_TX) {
 		finish(ctx, &id, &v, XDPLAB_V_TX, 0, 0, (__u32)-1);
-		return bounce(&cur);
+		return swap_macs(&cur) ? XDP_TX : XDP_DROP;
 	}
 	if (c->tx_mode == XDPLAB_TX_DEVMAP) {
 		finish(ctx, &id, &v, XDPLAB_V_TX, 0, 0, 0);
+		if (!swap_macs(&cur))
+			return XDP_DROP;
 		return bpf_redirect_map(&tx_devmap, 0, XDP_DROP);
 	}
 

@@ -70,20 +70,26 @@ const delta = (a: Record<string, number>, b: Record<string, number>, k: string):
 export interface VethPhase {
   phase: "no-fix" | "peer-xdp" | "peer-gro";
   injected: number;
-  /** Bounced frames captured on the far side. */
+  /** Bounced frames captured on the far side during the round. */
   received: number;
+  /**
+   * Bounced frames that arrived only after one ordinary frame was sent into the peer
+   * from the DUT's stack (the kick that runs the peer's NAPI; see sim/xsk/vethPeer.ts).
+   */
+  receivedAfterKick: number;
   /** Deltas of the DUT veth's ethtool -S counters. */
   xdpTx: number;
   xdpTxErrors: number;
-  /** Hits of the path's tracepoint with err ≠ 0, their summed drops, and the errors seen. */
+  /** Hits of the predicted tracepoint with err ≠ 0, their summed drops, and the errors seen. */
   tracepointErrors: number;
   tracepointDrops: number;
+  /** Frames the predicted tracepoint reports sent (xdp_bulk_tx / xdp_devmap_xmit). */
   tracepointSent: number;
   errnos: number[];
   /** The DUT veth advertises NETDEV_XDP_ACT_NDO_XMIT (its peer accepts XDP frames). */
   ndoXmitAdvertised: boolean;
   prediction: VethXmitPrediction;
-  /** The live outcome matches the prediction (received, drops, errno). */
+  /** The live outcome matches the prediction (received, parked, drops, errno, tracepoint). */
   agrees: boolean;
 }
 
@@ -94,7 +100,30 @@ export interface DemoOptions {
   log?: (line: string) => void;
 }
 
-async function bounceRound(topo: Topology, trace: TraceSession, n: number, path: "xdp_tx" | "devmap"): Promise<Omit<VethPhase, "phase" | "ndoXmitAdvertised" | "prediction" | "agrees">> {
+interface RoundResult {
+  injected: number;
+  received: number;
+  receivedAfterKick: number;
+  xdpTx: number;
+  xdpTxErrors: number;
+  hits: { event: string; fields: Record<string, string> }[];
+}
+
+const macBytes = (s: string): number[] => s.split(":").map((h) => parseInt(h, 16));
+const BOUNCED_HEAD = [...macBytes(PEER_MAC), ...macBytes(DUT_MAC)];
+const KICK_SRC_MAC = "02:58:4c:00:00:02";
+
+/** A frame bounced by the shim: MACs swapped, so peer → DUT became DUT → peer (the kick frame has another source). */
+function isBounced(data: Uint8Array): boolean {
+  return data.length >= 12 && BOUNCED_HEAD.every((b, i) => data[i] === b);
+}
+
+/**
+ * One round: N demo frames from the peer, bounced by the shim; then one ordinary frame
+ * sent from the DUT's stack into the peer (pktio on the DUT side, AF_PACKET → veth_xmit),
+ * which runs the peer's NAPI and so releases frames parked in its XDP ring.
+ */
+async function bounceRound(topo: Topology, trace: TraceSession, n: number): Promise<RoundResult> {
   const ifc = topo.ifaces[0];
   if (ifc === undefined) throw new Error("topology without interfaces");
   const before = ethtoolStats(ifc.dut.netns, ifc.dut.name);
@@ -104,20 +133,19 @@ async function bounceRound(topo: Topology, trace: TraceSession, n: number, path:
   await inject([port], demoFrames(n, DUT_MAC, PEER_MAC).map((frame) => ({ port: 0, frame })), { gapUs: 500, maxMs: 5000 });
   const frames = await cap.finished();
   const after = ethtoolStats(ifc.dut.netns, ifc.dut.name);
-  const ev = path === "xdp_tx" ? "xdp_bulk_tx" : "xdp_devmap_xmit";
-  const hits = trace.hits().filter((h) => h.event === ev);
-  const bad = hits.filter((h) => Number(h.fields["err"] ?? "0") !== 0);
-  // Only the bounced frames count: the demo frames' source MAC became the destination.
-  const received = (frames[0] ?? []).filter((f) => f.data.length >= 12 && f.data[5] === 0x00 && f.data[0] === 0x02 && f.data[3] === 0xff).length;
+  const hits = trace.hits().map((h) => ({ event: h.event, fields: h.fields }));
+  // The kick: a frame whose destination is the peer, sent by the DUT's stack (not XDP).
+  const kickCap = await startCapture([port], { timeoutMs: 3000, idleMs: 400, count: n + 1 });
+  const dutPort = { netns: ifc.dut.netns, ifname: ifc.dut.name };
+  await inject([dutPort], demoFrames(1, PEER_MAC, KICK_SRC_MAC).map((frame) => ({ port: 0, frame })), { gapUs: 0, maxMs: 3000 });
+  const kicked = await kickCap.finished();
   return {
     injected: n,
-    received,
+    received: (frames[0] ?? []).filter((f) => isBounced(f.data)).length,
+    receivedAfterKick: (kicked[0] ?? []).filter((f) => isBounced(f.data)).length,
     xdpTx: delta(before, after, "xdp_tx"),
     xdpTxErrors: delta(before, after, "xdp_tx_errors"),
-    tracepointErrors: bad.length,
-    tracepointDrops: bad.reduce((s, h) => s + Number(h.fields["drops"] ?? "0"), 0),
-    tracepointSent: hits.reduce((s, h) => s + Number(h.fields["sent"] ?? "0"), 0),
-    errnos: [...new Set(bad.map((h) => Number(h.fields["err"])))].sort((a, b) => a - b),
+    hits,
   };
 }
 
@@ -145,19 +173,43 @@ export async function vethGotcha(opts: DemoOptions & { path?: "xdp_tx" | "devmap
     if (opts.hold !== undefined) await opts.hold(topo);
     const profile = driverProfile("veth");
     const phases: VethPhase[] = [];
-    const record = (phase: VethPhase["phase"], r: Awaited<ReturnType<typeof bounceRound>>, peer: { peerHasXdp: boolean; peerGro: boolean }): void => {
+    const record = (phase: VethPhase["phase"], r: RoundResult, peer: { peerHasXdp: boolean; peerGro: boolean }): void => {
       const prediction = predictVethXmit(profile, via, peer, n);
-      const errOk = prediction.err === 0 ? r.errnos.length === 0 : r.errnos.length === 1 && r.errnos[0] === prediction.err;
-      const p: VethPhase = { phase, ...r, ndoXmitAdvertised: ndoXmit(topo), prediction, agrees: r.received === prediction.delivered && r.tracepointDrops === prediction.dropped && errOk };
+      const ev = prediction.tracepoint.slice("xdp:".length);
+      const hits = r.hits.filter((h) => h.event === ev);
+      const bad = hits.filter((h) => Number(h.fields["err"] ?? "0") !== 0);
+      // xdp_redirect_err is one hit per frame; the bulk/devmap tracepoints carry counts.
+      const drops = ev === "xdp_redirect_err" ? bad.length : bad.reduce((s, h) => s + Number(h.fields["drops"] ?? "0"), 0);
+      const sent = hits.reduce((s, h) => s + Number(h.fields["sent"] ?? "0"), 0);
+      const errnos = [...new Set(bad.map((h) => Number(h.fields["err"])))].sort((a, b) => a - b);
+      const errOk = prediction.err === 0 ? errnos.length === 0 : errnos.length === 1 && errnos[0] === prediction.err;
+      const sentOk = prediction.dropped > 0 || sent === n;
+      const agrees = r.received === prediction.delivered && r.receivedAfterKick === prediction.parked && drops === prediction.dropped && errOk && sentOk;
+      const p: VethPhase = {
+        phase,
+        injected: r.injected,
+        received: r.received,
+        receivedAfterKick: r.receivedAfterKick,
+        xdpTx: r.xdpTx,
+        xdpTxErrors: r.xdpTxErrors,
+        tracepointErrors: bad.length,
+        tracepointDrops: drops,
+        tracepointSent: sent,
+        errnos,
+        ndoXmitAdvertised: ndoXmit(topo),
+        prediction,
+        agrees,
+      };
       phases.push(p);
-      log(`${phase}: ${p.received}/${n} bounced frames arrived; ${prediction.tracepoint} errors ${p.tracepointErrors} (drops ${p.tracepointDrops}, err ${p.errnos.join(",") || "none"}), xdp_tx ${p.xdpTx}, xdp_tx_errors ${p.xdpTxErrors}; model predicts ${prediction.delivered} delivered — ${p.agrees ? "agrees" : "DIFFERS"}`);
+      const parked = r.receivedAfterKick > 0 || prediction.parked > 0 ? `, ${r.receivedAfterKick} more after a stack frame kicked the peer's NAPI (model: ${prediction.parked} parked)` : "";
+      log(`${phase}: ${p.received}/${n} bounced frames arrived${parked}; ${prediction.tracepoint} sent ${sent}, errors ${p.tracepointErrors} (drops ${drops}, err ${errnos.join(",") || "none"}), xdp_tx ${p.xdpTx}, xdp_tx_errors ${p.xdpTxErrors}; model predicts ${prediction.delivered} delivered${prediction.dropped > 0 ? `, ${prediction.dropped} dropped (err ${prediction.err})` : ""} — ${p.agrees ? "agrees" : "DIFFERS"}`);
     };
-    record("no-fix", await bounceRound(topo, trace, n, via), { peerHasXdp: false, peerGro: false });
+    record("no-fix", await bounceRound(topo, trace, n), { peerHasXdp: false, peerGro: false });
     const pass: AttachedProgram = bpf.attach(ifc.peer.netns, ifc.peer.name, "pass", "native");
-    record("peer-xdp", await bounceRound(topo, trace, n, via), { peerHasXdp: true, peerGro: false });
+    record("peer-xdp", await bounceRound(topo, trace, n), { peerHasXdp: true, peerGro: false });
     bpf.detach(pass);
     inNetns(ifc.peer.netns, "ethtool", ["-K", ifc.peer.name, "gro", "on"]);
-    record("peer-gro", await bounceRound(topo, trace, n, via), { peerHasXdp: false, peerGro: true });
+    record("peer-gro", await bounceRound(topo, trace, n), { peerHasXdp: false, peerGro: true });
     return { prefix: topo.prefix, path: via, phases };
   } finally {
     bpf.close();

@@ -83,7 +83,7 @@ const LIST = [
   // xsk.tx / wire (170..189)
   { code: 170, stage: "xsk.tx", name: "tx_invalid_desc", doc: "the kernel rejected a TX descriptor (tx_invalid_descs)" },
   { code: 171, stage: "xsk.tx", name: "link_down_tx", doc: "the egress link was down when the frame was transmitted" },
-  { code: 172, stage: "xsk.tx", name: "veth_peer_no_xdp", doc: "XDP_TX/redirect into a veth whose peer has no XDP program and no GRO (-ENXIO)" },
+  { code: 172, stage: "xsk.tx", name: "veth_peer_no_xdp", doc: "XDP_TX or devmap redirect into a veth whose peer has no XDP program and no GRO (XDP_TX: -ENXIO; devmap: -EOPNOTSUPP at enqueue)" },
   // kernel sink reasons beyond the shim's (190..199)
   { code: 190, stage: "kernel", name: "worker_to_kernel", doc: "the worker handed the packet to the kernel (slow path)" },
   // run (200..)

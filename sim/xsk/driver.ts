@@ -20,7 +20,7 @@ export interface DriverProfile {
   readonly rxNeedsWakeup: boolean;
   /** The driver pulls fill entries into its own pool ahead of RX (zero-copy NIC drivers). */
   readonly prefetchesFill: boolean;
-  /** XDP_TX / redirect into a veth whose peer has no XDP program and no GRO fails (-ENXIO). */
+  /** XDP_TX / devmap redirect into a veth whose peer has no XDP program and no GRO fails (sim/xsk/vethPeer.ts). */
   readonly vethPeerNeedsXdpOrGro: boolean;
 }
 
