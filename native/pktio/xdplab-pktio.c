@@ -20,6 +20,24 @@
 //     frames in total, or on SIGINT/SIGTERM; then flushes and prints
 //     "captured <port> <n>" per port and "done <total>".
 //
+//   reflect --if [NS:]IF [--max N] [--idle-ms T] [--timeout-ms T] [--frame-size N]
+//           [--parent PID]
+//     The far host of `traffic.respond: "reflect"` on a real interface: reads every frame
+//     arriving on the port (incoming only, never its own sends) and sends back on the same
+//     port the reply sim/dataplane/responder.ts `reflect` builds, byte for byte (see
+//     reflect_frame below). Nothing else is ever sent. Prints "ready" once bound; stops
+//     on SIGINT/SIGTERM, after N answers, after --idle-ms without a frame received or
+//     after --timeout-ms in total (all optional), then prints
+//     "done seen <n> answered <n> ignored <n> errors <n>" (errors: answers the socket
+//     refused, not counted as answered). --frame-size is the model's reply buffer
+//     (dataplane.frameSize, default 4096): longer replies are not sent, as in the model.
+//     --parent PID: exit as soon as that process (the Node side) is gone.
+//
+//   reflect-file --in FILE --out FILE [--frame-size N]
+//     The same reflect offline: one reply per answered frame of a classic pcap, written
+//     to a nanosecond pcap with the request's timestamp; prints "answer <i> <len>" or
+//     "ignore <i>" per input frame, then "done seen <n> answered <n> ignored <n>".
+//
 // Exit codes: 0 ok, 2 usage or bad input file, 3 environment (socket, setns, no such
 // interface).
 #define _GNU_SOURCE
@@ -36,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -462,15 +481,402 @@ static int cmd_capture(int argc, char **argv)
 	return 0;
 }
 
+// ---- reflect: the far host of `traffic.respond: "reflect"` ----
+//
+// A C transcription of sim/dataplane/responder.ts `reflect` (keep the two in step; the
+// test test/live/responder.test.ts compares them byte for byte). Given the Ethernet frame
+// buf[0, len) it builds the reply in out[0, cap) and returns its length, or 0 when the
+// far host sends nothing: only untagged IPv4/IPv6; no fragments, no extension headers;
+// TCP SYN → SYN-ACK (ISN reflect_isn(seq)), FIN → FIN-ACK, data → ACK, anything else
+// (RST, SYN-ACK, bare ACK) → nothing; UDP → the payload back; ICMP/ICMPv6 echo request
+// (code 0) → echo reply. The reply is a fresh packet: MACs, addresses and ports swapped,
+// TTL/hop limit 64, IPv4 ID = the request's and only its DF bit, no options, flow label
+// 0, checksums computed in full (a UDP/IPv4 request without checksum gets none).
+
+#define R_ETH_HLEN 14
+#define R_TTL 64
+#define R_FIN 0x01
+#define R_SYN 0x02
+#define R_RST 0x04
+#define R_ACK 0x10
+
+static uint32_t be16at(const uint8_t *b, size_t o)
+{
+	return ((uint32_t)b[o] << 8) | b[o + 1];
+}
+
+static uint32_t be32at(const uint8_t *b, size_t o)
+{
+	return ((uint32_t)b[o] << 24) | ((uint32_t)b[o + 1] << 16) | ((uint32_t)b[o + 2] << 8) | b[o + 3];
+}
+
+static void put16at(uint8_t *b, size_t o, uint32_t v)
+{
+	b[o] = (uint8_t)(v >> 8);
+	b[o + 1] = (uint8_t)v;
+}
+
+static void put32at(uint8_t *b, size_t o, uint32_t v)
+{
+	b[o] = (uint8_t)(v >> 24);
+	b[o + 1] = (uint8_t)(v >> 16);
+	b[o + 2] = (uint8_t)(v >> 8);
+	b[o + 3] = (uint8_t)v;
+}
+
+// One's-complement partial sum of big-endian 16-bit words (odd tail padded with zero).
+static uint64_t csum_add(const uint8_t *b, size_t off, size_t len, uint64_t acc)
+{
+	size_t i = 0;
+	for (; i + 1 < len; i += 2)
+		acc += be16at(b, off + i);
+	if (i < len)
+		acc += (uint64_t)b[off + i] << 8;
+	return acc;
+}
+
+static uint32_t csum_fold(uint64_t acc)
+{
+	while (acc > 0xffff)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint32_t)acc;
+}
+
+// The responder's initial sequence number for a SYN with sequence seq (responder.ts reflectIsn).
+static uint32_t reflect_isn(uint32_t seq)
+{
+	return ((seq ^ 0x5bd1e995u) * 0x9e3779b1u) ^ 0x1234567u;
+}
+
+static size_t reflect_frame(const uint8_t *buf, size_t len, uint8_t *out, size_t cap)
+{
+	if (len < R_ETH_HLEN + 20)
+		return 0;
+	uint32_t et = be16at(buf, 12);
+	const size_t l3 = R_ETH_HLEN;
+	size_t l4, l4end;
+	int fam;
+	uint8_t proto;
+	if (et == 0x0800) {
+		size_t ihl = (size_t)(buf[l3] & 0x0f) * 4;
+		size_t tot = be16at(buf, l3 + 2);
+		if ((buf[l3] >> 4) != 4 || ihl < 20 || tot < ihl || l3 + tot > len)
+			return 0;
+		if ((be16at(buf, l3 + 6) & 0x3fff) != 0)
+			return 0; // fragments: no reassembly here
+		fam = 4;
+		proto = buf[l3 + 9];
+		l4 = l3 + ihl;
+		l4end = l3 + tot;
+	} else if (et == 0x86dd) {
+		if (l3 + 40 > len || (buf[l3] >> 4) != 6)
+			return 0;
+		size_t pl = be16at(buf, l3 + 4);
+		if (l3 + 40 + pl > len)
+			return 0;
+		fam = 6;
+		proto = buf[l3 + 6]; // extension headers: not answered
+		l4 = l3 + 40;
+		l4end = l3 + 40 + pl;
+	} else
+		return 0;
+	const size_t have = l4end - l4;
+	const size_t o3 = R_ETH_HLEN;
+	const size_t o4 = o3 + (fam == 4 ? 20 : 40);
+	size_t rlen; // L4 length of the reply
+	if (proto == 6) {
+		if (have < 20)
+			return 0;
+		size_t doff = (size_t)(buf[l4 + 12] >> 4) * 4;
+		if (doff < 20 || doff > have)
+			return 0;
+		uint8_t flags = buf[l4 + 13];
+		uint32_t seq = be32at(buf, l4 + 4), ack = be32at(buf, l4 + 8);
+		uint32_t dlen = (uint32_t)(have - doff);
+		uint32_t rseq, rack;
+		uint8_t rflags;
+		if (flags & R_RST)
+			return 0;
+		if ((flags & (R_SYN | R_ACK)) == R_SYN) {
+			rseq = reflect_isn(seq);
+			rack = seq + 1 + dlen;
+			rflags = R_SYN | R_ACK;
+		} else if (flags & R_SYN)
+			return 0;
+		else if (flags & R_FIN) {
+			rseq = ack;
+			rack = seq + dlen + 1;
+			rflags = R_FIN | R_ACK;
+		} else if (dlen > 0) {
+			rseq = ack;
+			rack = seq + dlen;
+			rflags = R_ACK;
+		} else
+			return 0;
+		rlen = 20;
+		if (cap < o4 + rlen)
+			return 0;
+		put16at(out, o4, be16at(buf, l4 + 2));
+		put16at(out, o4 + 2, be16at(buf, l4));
+		put32at(out, o4 + 4, rseq);
+		put32at(out, o4 + 8, rack);
+		out[o4 + 12] = 0x50;
+		out[o4 + 13] = rflags;
+		put16at(out, o4 + 14, 65535);
+		put16at(out, o4 + 16, 0);
+		put16at(out, o4 + 18, 0);
+	} else if (proto == 17) {
+		if (have < 8)
+			return 0;
+		rlen = have;
+		if (cap < o4 + rlen)
+			return 0;
+		put16at(out, o4, be16at(buf, l4 + 2));
+		put16at(out, o4 + 2, be16at(buf, l4));
+		put16at(out, o4 + 4, (uint32_t)rlen);
+		put16at(out, o4 + 6, 0);
+		memcpy(out + o4 + 8, buf + l4 + 8, have - 8);
+	} else if ((proto == 1 && fam == 4) || (proto == 58 && fam == 6)) {
+		if (have < 8 || buf[l4] != (fam == 4 ? 8 : 128) || buf[l4 + 1] != 0)
+			return 0;
+		rlen = have;
+		if (cap < o4 + rlen)
+			return 0;
+		memcpy(out + o4, buf + l4, have);
+		out[o4] = fam == 4 ? 0 : 129;
+		put16at(out, o4 + 2, 0);
+	} else
+		return 0;
+
+	// Ethernet: back to where it came from
+	memcpy(out, buf + 6, 6);
+	memcpy(out + 6, buf, 6);
+	put16at(out, 12, et);
+	if (fam == 4) {
+		out[o3] = 0x45;
+		out[o3 + 1] = 0;
+		put16at(out, o3 + 2, (uint32_t)(20 + rlen));
+		put16at(out, o3 + 4, be16at(buf, l3 + 4));
+		put16at(out, o3 + 6, be16at(buf, l3 + 6) & 0x4000);
+		out[o3 + 8] = R_TTL;
+		out[o3 + 9] = proto;
+		put16at(out, o3 + 10, 0);
+		memcpy(out + o3 + 12, buf + l3 + 16, 4);
+		memcpy(out + o3 + 16, buf + l3 + 12, 4);
+		put16at(out, o3 + 10, ~csum_fold(csum_add(out, o3, 20, 0)) & 0xffff);
+	} else {
+		put32at(out, o3, 0x60000000u);
+		put16at(out, o3 + 4, (uint32_t)rlen);
+		out[o3 + 6] = proto;
+		out[o3 + 7] = R_TTL;
+		memcpy(out + o3 + 8, buf + l3 + 24, 16);
+		memcpy(out + o3 + 24, buf + l3 + 8, 16);
+	}
+	// L4 checksum (ICMPv4 has no pseudo-header)
+	size_t cs = proto == 6 ? o4 + 16 : proto == 17 ? o4 + 6 : o4 + 2;
+	int udp_none = proto == 17 && fam == 4 && be16at(buf, l4 + 6) == 0;
+	if (!udp_none) {
+		size_t alen = fam == 4 ? 4 : 16;
+		uint64_t acc = 0;
+		if (proto != 1)
+			acc = csum_add(out, o3 + (fam == 4 ? 12 : 8), alen * 2, 0) + proto + rlen;
+		acc = csum_add(out, o4, rlen, acc);
+		uint32_t c = ~csum_fold(acc) & 0xffff;
+		if (proto == 17 && c == 0)
+			c = 0xffff;
+		put16at(out, cs, c);
+	}
+	return o4 + rlen;
+}
+
+static long parse_frame_size(const char *v)
+{
+	long n = parse_long(v, "--frame-size");
+	if (n < 64 || n > MAX_FRAME)
+		die(2, "--frame-size must be 64..262144, not %s", v);
+	return n;
+}
+
+static int cmd_reflect_file(int argc, char **argv)
+{
+	const char *in = NULL, *outfile = NULL;
+	long cap = 4096;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) die(2, "option %s needs a value", a);
+		i++;
+		if (!strcmp(a, "--in")) in = v;
+		else if (!strcmp(a, "--out")) outfile = v;
+		else if (!strcmp(a, "--frame-size")) cap = parse_frame_size(v);
+		else die(2, "unknown reflect-file option %s", a);
+	}
+	if (!in || !outfile)
+		die(2, "reflect-file needs --in and --out%s", "");
+	struct pcap_in pc;
+	load_pcap(in, &pc);
+	FILE *f = fopen(outfile, "wb");
+	if (!f)
+		die(2, "cannot write %s", outfile);
+	pcap_header(f);
+	static uint8_t rep[MAX_FRAME];
+	long idx = 0, answered = 0, ignored = 0;
+	size_t off = 24;
+	while (off + 16 <= pc.len) {
+		uint32_t sec = rd32(&pc, off), frac = rd32(&pc, off + 4), incl = rd32(&pc, off + 8);
+		if (incl > MAX_FRAME || off + 16 + incl > pc.len)
+			die(2, "%s: truncated or oversized record at the end", in);
+		uint64_t ts = (uint64_t)sec * 1000000000ull + (uint64_t)frac * (pc.nsec ? 1u : 1000u);
+		size_t n = reflect_frame(pc.buf + off + 16, incl, rep, (size_t)cap);
+		if (n > 0) {
+			uint32_t rec[4] = { (uint32_t)(ts / 1000000000ull), (uint32_t)(ts % 1000000000ull), (uint32_t)n, (uint32_t)n };
+			fwrite(rec, sizeof(rec), 1, f);
+			fwrite(rep, 1, n, f);
+			printf("answer %ld %zu\n", idx, n);
+			answered++;
+		} else {
+			printf("ignore %ld\n", idx);
+			ignored++;
+		}
+		off += 16 + incl;
+		idx++;
+	}
+	if (fclose(f) != 0)
+		die(2, "writing %s failed", outfile);
+	printf("done seen %ld answered %ld ignored %ld\n", idx, answered, ignored);
+	return 0;
+}
+
+static int cmd_reflect(int argc, char **argv)
+{
+	long max = -1, idle_ms = 0, timeout_ms = 0, cap = 4096, parent = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) die(2, "option %s needs a value", a);
+		i++;
+		if (!strcmp(a, "--if")) add_port(v);
+		else if (!strcmp(a, "--max")) max = parse_long(v, a);
+		else if (!strcmp(a, "--idle-ms")) idle_ms = parse_long(v, a);
+		else if (!strcmp(a, "--timeout-ms")) timeout_ms = parse_long(v, a);
+		else if (!strcmp(a, "--frame-size")) cap = parse_frame_size(v);
+		else if (!strcmp(a, "--parent")) parent = parse_long(v, a);
+		else die(2, "unknown reflect option %s", a);
+	}
+	if (nports != 1)
+		die(2, "reflect needs exactly one --if [NS:]IF%s", "");
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; // no SA_RESTART: poll() returns EINTR and the loop ends
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (parent > 0) {
+		// The Node side going away (even by SIGKILL) ends the responder.
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+			die(3, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		if ((long)getppid() != parent)
+			die(3, "the parent process is already gone%s", "");
+	}
+
+	// Incoming only (PACKET_IGNORE_OUTGOING): the answers never come back to us.
+	open_ports(1, 1, 0);
+	struct port *p = &ports[0];
+	printf("ready\n");
+	fflush(stdout);
+
+	static uint8_t buf[MAX_FRAME + 4];
+	static uint8_t rep[MAX_FRAME];
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	uint64_t start = now_ns(CLOCK_MONOTONIC);
+	uint64_t last = start;
+	long seen = 0, answered = 0, ignored = 0, errors = 0;
+	while (!stop_requested && (max < 0 || answered < max)) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t until = UINT64_MAX;
+		if (timeout_ms > 0)
+			until = start + (uint64_t)timeout_ms * 1000000ull;
+		if (idle_ms > 0 && last + (uint64_t)idle_ms * 1000000ull < until)
+			until = last + (uint64_t)idle_ms * 1000000ull;
+		if (now >= until)
+			break;
+		// At most 100 ms per poll: a signal that lands between the stop_requested check
+		// and poll() is then seen within that time instead of waiting for a frame.
+		uint64_t wait_ms = until == UINT64_MAX ? 100 : (until - now + 999999) / 1000000;
+		int r = poll(&pfd, 1, wait_ms > 100 ? 100 : (int)wait_ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die(3, "poll: %s", strerror(errno));
+		}
+		if (!(pfd.revents & POLLIN))
+			continue;
+		while (!stop_requested && (max < 0 || answered < max)) {
+			uint8_t *data = buf + 4;
+			char ctl[256];
+			struct sockaddr_ll from;
+			struct iovec iov = { .iov_base = data, .iov_len = MAX_FRAME };
+			struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+			ssize_t n = recvmsg(p->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+			if (n < 0)
+				break;
+			if (from.sll_pkttype == PACKET_OUTGOING)
+				continue; // never on a kernel that honours PACKET_IGNORE_OUTGOING
+			seen++;
+			last = now_ns(CLOCK_MONOTONIC);
+			if (n > MAX_FRAME) {
+				ignored++; // cut off: cannot be answered faithfully
+				continue;
+			}
+			size_t len = (size_t)n;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+				if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+					struct tpacket_auxdata aux;
+					memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+					// Put back a tag the receive path moved into metadata: the frame is
+					// judged as it was on the wire (reflect answers untagged frames only).
+					if ((aux.tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
+						uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+						memmove(buf, data, 12);
+						data = buf;
+						data[12] = (uint8_t)(tpid >> 8);
+						data[13] = (uint8_t)tpid;
+						data[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
+						data[15] = (uint8_t)aux.tp_vlan_tci;
+						len += 4;
+					}
+				}
+			}
+			size_t rn = reflect_frame(data, len, rep, (size_t)cap);
+			if (rn == 0) {
+				ignored++;
+				continue;
+			}
+			ssize_t w = send(p->fd, rep, rn, 0);
+			if (w == (ssize_t)rn)
+				answered++;
+			else
+				errors++;
+		}
+	}
+	printf("done seen %ld answered %ld ignored %ld errors %ld\n", seen, answered, ignored, errors);
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die(2, "usage: xdplab-pktio inject|capture [options] (see the source header)%s", "");
+		die(2, "usage: xdplab-pktio inject|capture|reflect|reflect-file [options] (see the source header)%s", "");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "inject"))
 		return cmd_inject(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "capture"))
 		return cmd_capture(argc - 2, argv + 2);
-	die(2, "unknown command %s (inject or capture)", argv[1]);
+	if (!strcmp(argv[1], "reflect"))
+		return cmd_reflect(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "reflect-file"))
+		return cmd_reflect_file(argc - 2, argv + 2);
+	die(2, "unknown command %s (inject, capture, reflect or reflect-file)", argv[1]);
 	return 2;
 }
