@@ -125,6 +125,10 @@ interface Lib {
   liveReasons: (h: unknown, n: number[]) => unknown;
   liveFault: (h: unknown, kind: number, b: number, atNs: number, forNs: number) => number;
   liveHookStats: (h: unknown) => unknown;
+  liveSessionsMap: (h: unknown, fd: number) => number;
+  liveTimer: (h: unknown, periodNs: number) => number;
+  liveSteerError: (h: unknown) => number;
+  liveClock: (h: unknown, firstNs: number) => number;
 }
 
 let lib: Lib | null = null;
@@ -184,6 +188,10 @@ export function loadNative(): Lib {
     liveReasons: so.func("xl_worker_live_reasons", "void *", [H, koffi.out(koffi.pointer("int"))]),
     liveFault: so.func("xl_worker_live_fault", "int", [H, "int", "int", "double", "double"]),
     liveHookStats: so.func("xl_worker_live_hook_stats", "void *", [H]),
+    liveSessionsMap: so.func("xl_worker_live_sessions_map", "int", [H, "int"]),
+    liveTimer: so.func("xl_worker_live_timer", "int", [H, "double"]),
+    liveSteerError: so.func("xl_worker_live_steer_error", "int", [H]),
+    liveClock: so.func("xl_worker_live_clock", "int", [H, "double"]),
   };
   return lib;
 }
@@ -666,6 +674,38 @@ export class NativeLiveWorker {
     if (p === null) return { firstFrameNs: -1, kicksWithheld: 0, reapsWithheld: 0, hookedTurns: 0 };
     const v = new Float64Array(this.L.koffi.view(p, 32) as ArrayBuffer);
     return { firstFrameNs: v[0]!, kicksWithheld: v[1]!, reapsWithheld: v[2]!, hookedTurns: v[3]! };
+  }
+
+  /**
+   * Session steering: the worker applies its steering log (Worker.publishSteering) to the
+   * shim `sessions` map behind fd — call once per attached shim, each has its own map —
+   * and runs the session-timer pass every `timerNs` of its clock. Before start only; the
+   * fds stay the caller's (close them after stop).
+   */
+  steerTo(sessionMapFds: readonly number[], timerNs: number): void {
+    if (this.running) throw new Error("NativeLiveWorker.steerTo while running");
+    for (const fd of sessionMapFds) {
+      const rc = this.L.liveSessionsMap(this.handle, fd);
+      if (rc !== 0) throw new EnvironmentError(`native worker: sessions map fd ${fd}: error ${rc}`);
+    }
+    const rc = this.L.liveTimer(this.handle, timerNs);
+    if (rc !== 0) throw new EnvironmentError(`native worker: session timer ${timerNs} ns: error ${rc}`);
+  }
+
+  /**
+   * Anchors the worker's clock on the model's: it reads 0 until a frame first waits on an
+   * RX ring, and firstNs (the model's time of the first input packet) at that instant, so
+   * absolute scenario times (neighbours' atNs) mean the same on both sides. Before start.
+   */
+  anchorClock(firstNs: number): void {
+    if (this.running) throw new Error("NativeLiveWorker.anchorClock while running");
+    const rc = this.L.liveClock(this.handle, firstNs);
+    if (rc !== 0) throw new EnvironmentError(`native worker: clock anchor ${firstNs} ns: error ${rc}`);
+  }
+
+  /** The first unexpected session-map error of the run (errno), 0 when none. */
+  steerErrno(): number {
+    return -this.L.liveSteerError(this.handle);
   }
 
   /** Binding b serves ifname/queue (inside the namespace given to start); mapFd < 0: libxdp's default XDP program. */

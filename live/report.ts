@@ -6,7 +6,10 @@
 //
 // Identity: "v<ip version>/p<proto>/id<IPv4 ID or IPv6 fragment id>/fl<flow label>/
 // <src port or echo id>-<dst port>/s<TCP seq>/h<FNV-1a of the first 64 payload bytes>".
-// Equal identities are paired in order of occurrence.
+// Equal identities are paired in order of occurrence. An input packet is paired with the
+// frame it left as by the NAT-invariant part of that identity (natIdentity: no ports —
+// SNAT/DNAT rewrite them and the echo id — and, for ICMP errors, no payload hash: the
+// quoted packet is translated too).
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PacketView, decode } from "../sim/packet/view.js";
@@ -33,6 +36,21 @@ export function frameIdentity(frame: Uint8Array): string | null {
   const sp = view.srcPort >= 0 ? view.srcPort : view.icmpId >= 0 ? view.icmpId : 0;
   const dp = view.dstPort >= 0 ? view.dstPort : 0;
   return `v${view.ipVersion}/p${view.ipProto}/id${view.ipId >= 0 ? view.ipId : 0}/fl${view.flowLabel >= 0 ? view.flowLabel : 0}/${sp}-${dp}/s${view.tcpSeq >= 0 ? view.tcpSeq >>> 0 : 0}/h${payloadHash(view, frame)}`;
+}
+
+function isIcmpError(v: PacketView): boolean {
+  const t = v.icmpType;
+  return v.ipProto === 1 ? t === 3 || t === 4 || t === 5 || t === 11 || t === 12 : v.ipProto === 58 ? t >= 1 && t <= 4 : false;
+}
+
+/** The part of frameIdentity NAT leaves alone (pairs an input packet with its output
+ *  frame): IP version, protocol, IPv4 ID / IPv6 fragment id, flow label, TCP seq, and the
+ *  payload hash except for ICMP errors. Null when the frame is not IP. */
+export function natIdentity(frame: Uint8Array): string | null {
+  decode(view, frame, 0, frame.length, LINKTYPE_ETHERNET);
+  if (view.ipVersion === 0) return null;
+  const h = isIcmpError(view) ? 0 : payloadHash(view, frame);
+  return `v${view.ipVersion}/p${view.ipProto}/id${view.ipId >= 0 ? view.ipId : 0}/fl${view.flowLabel >= 0 ? view.flowLabel : 0}/s${view.tcpSeq >= 0 ? view.tcpSeq >>> 0 : 0}/h${h}`;
 }
 
 export function eventIdentity(e: ShimEvent): string | null {
@@ -107,11 +125,11 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     if (l === undefined) evq.set(k, (l = []));
     l.push(e);
   }
-  // Live outputs by identity (any interface), in order.
+  // Live outputs by NAT-invariant identity (any interface), in order.
   const outq = new Map<string, Array<{ iface: string; data: Uint8Array }>>();
   let noise = 0;
   for (const f of live.outputs) {
-    const id = frameIdentity(f.data);
+    const id = natIdentity(f.data);
     if (id === null) {
       noise++;
       continue;
@@ -128,6 +146,7 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
   for (let i = 0; i < input.count; i++) {
     const frame = input.frame(i);
     const id = frameIdentity(frame);
+    const nid = natIdentity(frame);
     const iface = ifaceNames[input.iface[i]!] ?? `#${input.iface[i]}`;
     const rec = byI.get(input.captureIndex[i]!) ?? byI.get(i) ?? null;
     const mc: Observed = rec === null ? "missing" : modelClass(rec);
@@ -136,9 +155,9 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     let egress: string | null = null;
     if (ev !== null) {
       if (ev.verdict === 1) {
-        const k = id ?? "";
+        const k = nid ?? "";
         const n = outUsed.get(k) ?? 0;
-        const o = id === null ? undefined : outq.get(id)?.[n];
+        const o = nid === null ? undefined : outq.get(nid)?.[n];
         if (o !== undefined) {
           outUsed.set(k, n + 1);
           lc = "forwarded";

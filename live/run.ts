@@ -19,6 +19,8 @@ import { reasonName } from "../sim/reasons.js";
 import type { Scenario } from "../sim/scenario/types.js";
 import type { InputPackets } from "../sim/scenario/input.js";
 import { META_VERSION } from "../sim/xdp/abi.js";
+import { PacketView, decode } from "../sim/packet/view.js";
+import { LINKTYPE_ETHERNET } from "../sim/packet/linktypes.js";
 import { ControlMap } from "../sim/xdp/maps.js";
 import { LabBpf, ctrlBytes, loader, shimObject, u32le } from "./attach.js";
 import type { AttachedProgram } from "./attach.js";
@@ -74,8 +76,9 @@ export const SHIM_BUG_BITS: Readonly<Record<string, number>> = { fallbackDrops: 
 export const RUN_TRACEPOINTS = ["xdp_redirect_err", "xdp_exception", "xdp_bulk_tx", "xdp_devmap_xmit", "xdp_redirect_map_err"] as const;
 
 /**
- * Why scn cannot run live (null when it can). Live runs the plain-router native worker
- * on veths: no NAT, one queue per interface (the far side of a veth has one TX queue, so
+ * Why scn cannot run live (null when it can). Live runs the native worker (router and
+ * NAT: the shim's dnat_rules/ifnat_addrs are programmed from the scenario and the worker
+ * keeps the shim's sessions map) on veths: one queue per interface (the far side of a veth has one TX queue, so
  * every frame lands on queue 0), no responder, no faults but TX stall and completion
  * delay (no kernel knob: native-worker hooks; the others — link cycles, worker pauses,
  * bindings zeroed, … — are not driven live yet), copy-mode AF_XDP on veth. The heartbeat
@@ -85,7 +88,6 @@ export const RUN_TRACEPOINTS = ["xdp_redirect_err", "xdp_exception", "xdp_bulk_t
 export function liveRefusal(scn: Scenario, realNics = false): string | null {
   const n = nativeUnsupported(scn);
   if (n !== null) return `the native worker cannot run it: ${n}`;
-  if (scn.nat.snat.length > 0 || scn.nat.dnat.length > 0) return "NAT rules: the live worker does not yet keep the shim's sessions/ifnat_addrs/dnat_rules maps (reply steering), so replies would go to the kernel";
   const other = scn.faults.filter((f) => !(KERNEL_UNINJECTABLE_FAULTS as readonly string[]).includes(f.kind));
   if (other.length > 0) return `fault ${other[0]!.kind} is not driven in live runs yet; run it with 'xdplab replay' or 'xdplab diff --offline'`;
   const liveBugs = new Set<string>([...NATIVE_BUGS, ...Object.keys(SHIM_BUG_BITS)]);
@@ -337,26 +339,67 @@ export interface LiveResult {
   wallMs: number;
 }
 
-function addrKey(family: number, bytes: Uint8Array): Uint8Array {
+/** struct xdplab_addr_key (bpf/xdplab_structs.h): family 4 or 6 (what the shim compares
+ *  with the parsed IP version), 3 pad bytes, 16 address bytes (IPv4 in the first 4). */
+export function addrKey(family: number, bytes: Uint8Array): Uint8Array {
   const k = new Uint8Array(20);
-  k[0] = family === 4 ? 2 : 10;
+  k[0] = family;
   k.set(bytes.subarray(0, 16), 4);
   return k;
 }
 
-async function injectPaced(ports: readonly Port[], input: InputPackets, asFast: boolean, maxMs: number): Promise<Array<{ i: number; port: number; error: string | null }>> {
+/** XDPLAB_DNAT_ANY_PORT (bpf/xdplab_consts.h): a DNAT rule without a port. */
+export const DNAT_ANY_PORT = 0x10000;
+
+/** struct xdplab_dnat_key: ifindex, port (host order, DNAT_ANY_PORT = any), proto (0 =
+ *  any), family, 2 pad bytes, 16 address bytes. */
+export function dnatKey(ifindex: number, proto: number, family: number, dst: Uint8Array, port: number | null): Uint8Array {
+  const k = new Uint8Array(28);
+  const v = new DataView(k.buffer);
+  v.setUint32(0, ifindex >>> 0, true);
+  v.setUint32(4, port === null ? DNAT_ANY_PORT : port, true);
+  k[8] = proto;
+  k[9] = family;
+  k.set(dst.subarray(0, 16), 12);
+  return k;
+}
+
+/**
+ * The NAT-related shim map entries for scn — the content of the model's ShimMaps and
+ * Shim (sim/xdp/): local_addrs = every interface address (the model's LocalAddrs);
+ * ifnat_addrs = the egress addresses of SNAT "to": "interface" rules (value: that
+ * egress's ifindex), already interface addresses, so local_addrs ∪ ifnat_addrs is still
+ * exactly the model's local set; dnat_rules = each DNAT rule's match part keyed by its
+ * ingress's real ifindex (the model's Shim.dnatMatches), value = the rule's index.
+ * `sessions` starts empty in both and is the worker's (NativeLiveWorker.steerTo).
+ */
+export function natMapEntries(scn: Scenario, ifindexOf: readonly number[]): { local: Array<{ k: Uint8Array; v: Uint8Array }>; ifnat: Array<{ k: Uint8Array; v: Uint8Array }>; dnat: Array<{ k: Uint8Array; v: Uint8Array }> } {
+  const local = scn.interfaces.flatMap((ifc) => ifc.addrs.map((a) => ({ k: addrKey(a.family, a.bytes), v: u32le(1) })));
+  const ifnat: Array<{ k: Uint8Array; v: Uint8Array }> = [];
+  for (const r of scn.nat.snat) {
+    if (r.to !== "interface") continue;
+    const eg = scn.interfaces[r.egress];
+    if (eg === undefined) continue;
+    for (const a of eg.addrs) ifnat.push({ k: addrKey(a.family, a.bytes), v: u32le(ifindexOf[r.egress] ?? 0) });
+  }
+  const dnat = scn.nat.dnat.map((r, i) => ({ k: dnatKey(ifindexOf[r.ingress] ?? 0, r.proto, r.dst.family, r.dst.bytes, r.port), v: u32le(i) }));
+  return { local, ifnat, dnat };
+}
+
+/** Injects input packets [from, to) (all by default); result indices are input indices. */
+async function injectPaced(ports: readonly Port[], input: InputPackets, asFast: boolean, maxMs: number, from = 0, to = input.count): Promise<Array<{ i: number; port: number; error: string | null }>> {
   const dir = mkdtempSync(path.join(tmpdir(), "xdplab-live-inject-"));
   try {
     const frames: Uint8Array[] = [];
     const ts: bigint[] = [];
-    for (let i = 0; i < input.count; i++) {
+    for (let i = from; i < to; i++) {
       frames.push(input.frame(i));
       ts.push(BigInt(Math.round(input.tNs[i]!)));
     }
     const pcap = path.join(dir, "in.pcap");
     writeEthernetPcap(pcap, frames, ts);
-    writeFileSync(path.join(dir, "ports.txt"), Array.from({ length: input.count }, (_, i) => `${input.iface[i]}\n`).join(""));
-    const args = ["inject", ...ports.flatMap((p) => ["--if", `${p.netns}:${p.ifname}`]), "--pcap", pcap, "--ifaces", path.join(dir, "ports.txt"), "--max-ms", String(maxMs), "--count", String(input.count)];
+    writeFileSync(path.join(dir, "ports.txt"), Array.from({ length: to - from }, (_, k) => `${input.iface[from + k]}\n`).join(""));
+    const args = ["inject", ...ports.flatMap((p) => ["--if", `${p.netns}:${p.ifname}`]), "--pcap", pcap, "--ifaces", path.join(dir, "ports.txt"), "--max-ms", String(maxMs), "--count", String(to - from)];
     if (asFast) args.push("--gap-us", "0");
     else args.push("--as-recorded");
     const child = spawn(pktioPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -372,13 +415,50 @@ async function injectPaced(ports: readonly Port[], input: InputPackets, asFast: 
     const res: Array<{ i: number; port: number; error: string | null }> = [];
     for (const line of out.split("\n")) {
       const w = line.split(" ");
-      if (w[0] === "sent") res.push({ i: Number(w[1]), port: Number(w[2]), error: null });
-      else if (w[0] === "error") res.push({ i: Number(w[1]), port: Number(w[2]), error: w.slice(3).join(" ") });
+      if (w[0] === "sent") res.push({ i: from + Number(w[1]), port: Number(w[2]), error: null });
+      else if (w[0] === "error") res.push({ i: from + Number(w[1]), port: Number(w[2]), error: w.slice(3).join(" ") });
     }
     return res;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** At most this many causal segments; a capture needing more is injected in one piece. */
+export const MAX_CAUSAL_SEGMENTS = 64;
+
+/**
+ * Causal pacing for NAT scenarios: the input indices where injection pauses until the
+ * worker has handled everything injected before (`waitCaught`). NAT makes a packet's fate
+ * depend on the packets before it, and the captures put replies 20–300 µs after their
+ * requests, less than a live request takes to be handled:
+ * - a packet to one of the router's addresses is steered by the `sessions` map only if
+ *   the worker has already published its flow's key (the model does it within the poll
+ *   that handled the request; live it takes the thread's wake-up and a map update);
+ * - a packet arriving on another interface than the one before lands on another AF_XDP
+ *   socket, and one poll serves the bindings in index order, not in arrival order: a
+ *   SYN-ACK on lan would be handled before its SYN on wan if both waited together.
+ * A real peer cannot answer before the request reached it, so each such packet starts a
+ * segment injected only after what preceded it was handled. Same-interface runs keep
+ * their recorded pacing (one ring, FIFO). Without NAT: no boundaries. Pure; more than
+ * MAX_CAUSAL_SEGMENTS boundaries → none (one paced injection, races allowed).
+ */
+export function causalBoundaries(scn: Scenario, input: InputPackets): number[] {
+  if (scn.nat.snat.length === 0 && scn.nat.dnat.length === 0) return [];
+  const local = new Set<string>();
+  for (const ifc of scn.interfaces) for (const a of ifc.addrs) local.add(Buffer.from(a.bytes).toString("hex"));
+  const v = new PacketView();
+  const out: number[] = [];
+  for (let i = 1; i < input.count; i++) {
+    const f = input.frame(i);
+    if (input.iface[i] !== input.iface[i - 1]) {
+      out.push(i);
+      continue;
+    }
+    if (decode(v, f, 0, f.length, LINKTYPE_ETHERNET) !== 0 || (v.ipVersion !== 4 && v.ipVersion !== 6)) continue;
+    if (local.has(Buffer.from(f.subarray(v.dstOff, v.dstOff + v.addrLen)).toString("hex"))) out.push(i);
+  }
+  return out.length > MAX_CAUSAL_SEGMENTS ? [] : out;
 }
 
 /** The shim object: $XDPLAB_SHIM_OBJ (another build of bpf/xdplab_shim.c) or bpf/build. */
@@ -397,6 +477,31 @@ function attachShim(bpf: LabBpf, prefix: string, netns: string, ifname: string, 
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits (bounded: 1 s) until the live side has handled the `injected` frames sent so far:
+ * the shim has decided each (one ring-buffer event per frame), the worker has received
+ * every frame the shim redirected, and has begun two more polls (each poll_rx publishes
+ * its steering keys at its end) — then at least the recorded gap to the next packet.
+ */
+async function waitCaught(worker: NativeLiveWorker, readers: readonly RingReader[], injected: number, gapNs: number): Promise<void> {
+  const t0 = performance.now();
+  const deadline = t0 + 1000;
+  let polls0 = -1;
+  while (performance.now() < deadline) {
+    readers.forEach((r) => r.drain());
+    const ev = readers.reduce((n, r) => n + r.events.length, 0);
+    const redirected = readers.reduce((n, r) => n + r.events.filter((e) => e.verdict === 1).length, 0);
+    const c = worker.counters();
+    if (ev >= injected && (c["rx"] ?? 0) >= redirected) {
+      if (polls0 < 0) polls0 = c["polls"] ?? 0;
+      else if ((c["polls"] ?? 0) >= polls0 + 2) break;
+    }
+    await sleep(1);
+  }
+  const left = gapNs / 1e6 - (performance.now() - t0);
+  if (left >= 1) await sleep(left);
+}
 
 /** Runs scn's input on the lab's veth topology with the shim and the native worker. */
 export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOptions = {}): Promise<LiveResult> {
@@ -421,24 +526,40 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     const shims: AttachedProgram[] = [];
     for (const ifc of topo.ifaces) shims.push(attachShim(bpf, topo.prefix, ifc.dut.netns, ifc.dut.name, scn.dataplane.attach));
     log(`lab ${topo.prefix}: shim attached (${scn.dataplane.attach}) on ${shims.map((s) => `${s.ifname}#${s.ifindex}`).join(", ")}; pins in ${bpf.dir}`);
-    // Maps: local addresses, then the sockets (XSKMAP slot = queue: libxdp's
-    // xsk_socket__update_xskmap keys by queue id), then bindings and arming.
+    // Maps: local addresses and NAT (ifnat_addrs, dnat_rules; every shim gets all of
+    // them, as the model's one ShimMaps serves every interface), then the sockets (XSKMAP
+    // slot = queue: libxdp's xsk_socket__update_xskmap keys by queue id), then bindings
+    // and arming. Each shim's `sessions` map goes to the worker, which keeps it.
     const mapFd = (a: AttachedProgram, name: string): number => {
       const fd = objGet(S, path.join(a.pinDir, name));
       fds.push(fd);
       return fd;
     };
     const xsksFd: number[] = [];
+    const sessFd: number[] = [];
+    const nat = natMapEntries(scn, shims.map((a) => a.ifindex));
     shims.forEach((a) => {
       const lfd = mapFd(a, "local_addrs");
-      for (const ifc of scn.interfaces) for (const ad of ifc.addrs) mapPut(S, lfd, `local_addrs ${a.ifname}`, addrKey(ad.family, ad.bytes), u32le(1));
+      for (const e of nat.local) mapPut(S, lfd, `local_addrs ${a.ifname}`, e.k, e.v);
+      if (nat.ifnat.length > 0) {
+        const ifd = mapFd(a, "ifnat_addrs");
+        for (const e of nat.ifnat) mapPut(S, ifd, `ifnat_addrs ${a.ifname}`, e.k, e.v);
+      }
+      if (nat.dnat.length > 0) {
+        const dfd = mapFd(a, "dnat_rules");
+        for (const e of nat.dnat) mapPut(S, dfd, `dnat_rules ${a.ifname}`, e.k, e.v);
+      }
+      sessFd.push(mapFd(a, "sessions"));
       xsksFd.push(mapFd(a, "xsks"));
     });
+    if (nat.ifnat.length + nat.dnat.length > 0) log(`NAT maps: ${nat.ifnat.length} ifnat_addrs, ${nat.dnat.length} dnat_rules entries per shim`);
     // Generations: the model's initial ones on both sides. The worker drops metadata older
     // than its own (meta_stale_generation); a zeroed ctrl entry would make every frame stale.
     const gens = new ControlMap();
     worker = new NativeLiveWorker(scn);
     worker.setGens(gens.configGen, gens.fibGen);
+    worker.steerTo(sessFd, scn.timing.timerNs);
+    worker.anchorClock(input.tNs[0] ?? 0);
     worker.bindings.forEach((b, i) => {
       const k = scn.interfaces.findIndex((x) => x.name === b.iface);
       worker!.bind(i, b.iface, b.queue, xsksFd[k]!, false);
@@ -477,7 +598,19 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     const poll = setInterval(() => readers.forEach((r) => r.drain()), 10);
     let sent: Array<{ i: number; port: number; error: string | null }>;
     try {
-      sent = await injectPaced(ports, input, opts.asFastAsPossible === true, Math.ceil(spanMs) + 20_000);
+      const cuts = opts.asFastAsPossible === true ? [] : causalBoundaries(scn, input);
+      if (cuts.length === 0) sent = await injectPaced(ports, input, opts.asFastAsPossible === true, Math.ceil(spanMs) + 20_000);
+      else {
+        log(`causal pacing: ${cuts.length + 1} segments (a packet to a router address waits until the worker has handled what came before)`);
+        sent = [];
+        const starts = [0, ...cuts];
+        for (let k = 0; k < starts.length; k++) {
+          const from = starts[k]!;
+          const to = starts[k + 1] ?? input.count;
+          if (k > 0) await waitCaught(worker, readers, from, input.tNs[from]! - input.tNs[from - 1]!);
+          sent.push(...(await injectPaced(ports, input, false, Math.ceil((input.tNs[to - 1]! - input.tNs[from]!) / 1e6) + 20_000, from, to)));
+        }
+      }
       // Settle: until the worker has been quiet for `settle` ms (bounded).
       let last = -1;
       for (let k = 0; k < 100; k++) {
@@ -500,6 +633,8 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       return o;
     });
     const wc = worker.counters();
+    const steerErrno = worker.steerErrno();
+    if (steerErrno !== 0) throw new EnvironmentError(`the live worker could not write the shim's sessions map (errno ${steerErrno}); the run is not comparable`);
     const hookStats = hooks.length > 0 ? worker.hookStats() : null;
     worker.stop();
     const shimCounters: Record<string, Record<string, number>> = {};

@@ -15,7 +15,21 @@
  * link. completion_delay: the worker does not reap the binding's completion ring for the
  * window; the kernel stops transmitting once that ring is full. Windows count from the
  * first frame the worker receives — the nearest the thread can see of the first injected
- * packet. */
+ * packet.
+ *
+ * Session steering (Worker.publishSteering): the dataplane's steering log is applied to
+ * the shims' real `sessions` maps (one per attached shim: each interface's program has its
+ * own maps, where the model shares one) with bpf_map_update_elem / bpf_map_delete_elem,
+ * in log order, at the end of every poll_rx and timer pass, and counted as the model
+ * counts: an add that every map took is steer_added, one a map refused (full: E2BIG) is
+ * steer_refused; a remove that found the key is steer_removed. The session-timer pass
+ * (xl_worker_timers) runs every timer period on the thread's clock — the same clock that
+ * stamps session expiry in the poll path.
+ *
+ * The clock: by default ns since the thread started. With xl_worker_live_clock(first_ns)
+ * it reads 0 until a frame first sits on an RX ring and from then on runs so that this
+ * instant is first_ns — the model's time of the first input packet — so absolute model
+ * times in the scenario (a neighbour's `atNs`) mean the same instant on both sides. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +45,10 @@
 #include <net/if.h>
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
+#include <bpf/bpf.h>
+#include <arpa/inet.h>
 #include "worker_int.h"
+#include "../../bpf/xdplab_structs.h"
 
 struct xl_live_bind {
 	char ifname[IF_NAMESIZE];
@@ -44,6 +61,7 @@ struct xl_live_bind {
 
 #define XL_LIVE_REASONS 256
 #define XL_LIVE_FAULTS 32
+#define XL_LIVE_SESS_MAPS 16
 
 enum { XL_HOOK_TX_STALL = 1, XL_HOOK_COMPLETION_DELAY = 2 };
 
@@ -72,6 +90,13 @@ struct xl_live {
 	/* [0] first-frame time (ns on the thread clock, -1 none), [1] kicks withheld,
 	 * [2] reap passes withheld, [3] loop turns with a hook active */
 	double hook_stats[4];
+	/* The shims' `sessions` map fds (not owned: the caller closes them after stop). */
+	int sess_fds[XL_LIVE_SESS_MAPS];
+	int nsess;
+	int steer_errno; /* first unexpected map error (not E2BIG/ENOENT), 0 none */
+	double timer_ns; /* session-timer period, 0 = no timer pass */
+	int anchored;    /* xl_worker_live_clock was called */
+	double first_ns; /* clock value at the first frame on an RX ring */
 };
 
 static struct xl_live *live_of(struct xl_worker *w)
@@ -138,6 +163,92 @@ XL_API int xl_worker_live_fault(struct xl_worker *w, int kind, int b, double at_
 	f->at = at_ns;
 	f->until = at_ns + for_ns;
 	return 0;
+}
+
+/* Adds one shim's `sessions` map (an fd of this process, e.g. from bpf_obj_get) to the
+ * maps the steering log is applied to. Before start only. */
+XL_API int xl_worker_live_sessions_map(struct xl_worker *w, int fd)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (L->started) return -EBUSY;
+	if (fd < 0) return -EINVAL;
+	if (L->nsess >= XL_LIVE_SESS_MAPS) return -ENOSPC;
+	L->sess_fds[L->nsess++] = fd;
+	return 0;
+}
+
+/* The session-timer period (timing.timerNs; 0 = none). Before start only. */
+XL_API int xl_worker_live_timer(struct xl_worker *w, double period_ns)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (L->started) return -EBUSY;
+	if (period_ns < 0) return -EINVAL;
+	L->timer_ns = period_ns;
+	return 0;
+}
+
+/* Anchors the thread's clock at the first frame it finds on an RX ring, which reads
+ * first_ns (the model's time of the first input packet); 0 before it. Before start only. */
+XL_API int xl_worker_live_clock(struct xl_worker *w, double first_ns)
+{
+	struct xl_live *L = live_of(w);
+	if (!L) return -ENOMEM;
+	if (L->started) return -EBUSY;
+	if (first_ns < 0) return -EINVAL;
+	L->anchored = 1;
+	L->first_ns = first_ns;
+	return 0;
+}
+
+/* First unexpected error of a session-map update/delete (-errno), 0 when none. */
+XL_API int xl_worker_live_steer_error(struct xl_worker *w)
+{
+	return w->live ? -w->live->steer_errno : 0;
+}
+
+/* Session key words (sim/dataplane/reverseIndex.ts: w0-3 source, w4-7 destination, big-endian
+ * address bytes; w8 sport<<16|dport; w9 family | proto<<8) → struct xdplab_session_key. */
+static void steer_key(const uint32_t *k, struct xdplab_session_key *o)
+{
+	memset(o, 0, sizeof(*o));
+	int alen = (k[9] & 0xff) == 4 ? 4 : 16;
+	for (int j = 0; j < alen; j++) {
+		o->src[j] = (uint8_t)(k[j / 4] >> (24 - 8 * (j % 4)));
+		o->dst[j] = (uint8_t)(k[4 + j / 4] >> (24 - 8 * (j % 4)));
+	}
+	o->src_port = htons((uint16_t)(k[8] >> 16));
+	o->dst_port = htons((uint16_t)(k[8] & 0xffff));
+	o->proto = (uint8_t)(k[9] >> 8);
+}
+
+void xl_live_steer(struct xl_worker *w, int op, const uint32_t *k)
+{
+	struct xl_live *L = w->live;
+	if (!L || L->nsess == 0) return;
+	struct xdplab_session_key key;
+	steer_key(k, &key);
+	if (op == XL_STEER_ADD) {
+		__u32 one = 1;
+		int ok = 1;
+		for (int i = 0; i < L->nsess; i++)
+			if (bpf_map_update_elem(L->sess_fds[i], &key, &one, BPF_ANY) != 0) {
+				if (errno != E2BIG && !L->steer_errno) L->steer_errno = errno;
+				ok = 0;
+			}
+		w->c[ok ? XL_C_STEER_ADDED : XL_C_STEER_REFUSED]++;
+	} else {
+		int found = 0;
+		for (int i = 0; i < L->nsess; i++) {
+			if (bpf_map_delete_elem(L->sess_fds[i], &key) == 0) {
+				if (i == 0) found = 1;
+			} else if (errno != ENOENT && !L->steer_errno) {
+				L->steer_errno = errno;
+			}
+		}
+		if (found) w->c[XL_C_STEER_REMOVED]++;
+	}
 }
 
 /* Hook statistics (see struct xl_live hook_stats), n = 4. NULL before any live configuration. */
@@ -276,10 +387,25 @@ static void *live_main(void *arg)
 			fd_b[nfds] = b;
 			nfds++;
 		}
-	double t0 = mono_ns();
+	double t0 = L->anchored ? -1 : mono_ns();
+	double next_timer = L->timer_ns;
 	while (!L->stop) {
-		double now = mono_ns() - t0;
+		if (t0 < 0) {
+			/* anchored clock: starts when a frame first waits on any RX ring */
+			for (int b = 0; b < w->nb; b++)
+				if (BS(&w->b[b], LIVE) && xsk_cons_nb_avail(&w->b[b].rx, 1) > 0) {
+					t0 = mono_ns() - L->first_ns;
+					break;
+				}
+		}
+		double now = t0 < 0 ? 0 : mono_ns() - t0;
 		int hooked = hooks_update(w, L, now);
+		/* The session-timer pass (sim/run.ts runs it every timerNs of virtual time); one
+		 * with no live session can remove nothing and is skipped, as the model skips it. */
+		if (L->timer_ns > 0 && now >= next_timer) {
+			if (w->dp.nat.sessions.stats && w->dp.nat.sessions.stats[XL_NS_LIVE] > 0) xl_worker_timers(w, now);
+			next_timer = now + L->timer_ns;
+		}
 		int work = xl_do_poll_rx(w, now);
 		xl_do_poll_tx(w, now);
 		if (work != 0) continue;
@@ -319,6 +445,7 @@ XL_API int xl_worker_start(struct xl_worker *w, const char *netns_path)
 	L->t_first = -1;
 	memset(L->hook_stats, 0, sizeof(L->hook_stats));
 	L->hook_stats[0] = -1;
+	L->steer_errno = 0;
 	int rc = pthread_create(&L->th, NULL, live_main, w);
 	if (rc) return -rc;
 	L->started = 1;

@@ -13,8 +13,10 @@
 #include "worker_int.h"
 #include "../../bpf/xdplab_abi.h"
 
-/* live.c: per-reason counters of the live thread */
+/* live.c: per-reason counters of the live thread; one steering-log entry applied to the
+ * shims' session maps (counts steer_added/removed/refused) */
 void xl_live_count_reason(struct xl_worker *w, int reason);
+void xl_live_steer(struct xl_worker *w, int op, const uint32_t *k);
 
 #define TXQ_LOCAL 1
 #define TXQ_PREPARED 2
@@ -860,13 +862,16 @@ static int retry_held(struct xl_worker *w, double now)
 }
 
 /* Worker.publishSteering: the session log becomes XL_EV_STEER events the adapter applies
- * to the shim's session map in order (live mode: no map is written yet, the log is dropped). */
+ * to the shim's session map in order. Live mode: the log is applied to the shims' real
+ * `sessions` maps here, in order, and counted as the model counts (live.c xl_live_steer). */
 static void publish_steering(struct xl_worker *w, double now)
 {
 	struct xl_sessions *s = &w->dp.nat.sessions;
 	int n = s->steer_count;
 	if (n == 0) return;
-	if (!w->live_mode)
+	if (w->live_mode)
+		for (int i = 0; i < n; i++) xl_live_steer(w, s->steer_ops[i], s->steer_keys + (size_t)i * XL_KEY_WORDS);
+	else
 		for (int i = 0; i < n; i++) {
 			const uint32_t *k = s->steer_keys + (size_t)i * XL_KEY_WORDS;
 			struct xl_event *e = ev_new(w, XL_EV_STEER, -1, now);

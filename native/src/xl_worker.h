@@ -191,6 +191,18 @@ XL_API int xl_worker_live_config(struct xl_worker *w, int b, const char *ifname,
 XL_API int xl_worker_start(struct xl_worker *w, const char *netns_path);
 XL_API int xl_worker_stop(struct xl_worker *w);
 XL_API const char *xl_worker_live_error(struct xl_worker *w);
+/* Session steering live: adds one shim's `sessions` map fd (each attached shim has its
+ * own; call once per shim, before start). The worker applies its steering log to every
+ * such map (bpf_map_update_elem / bpf_map_delete_elem, key struct xdplab_session_key) and
+ * counts steer_added/removed/refused. The fds stay the caller's. */
+XL_API int xl_worker_live_sessions_map(struct xl_worker *w, int fd);
+/* The live session-timer period in ns (timing.timerNs; 0 = no timer pass), before start. */
+XL_API int xl_worker_live_timer(struct xl_worker *w, double period_ns);
+/* Anchors the live clock: 0 until a frame first waits on an RX ring, which is then time
+ * first_ns (the model's time of the first input packet). Before start. */
+XL_API int xl_worker_live_clock(struct xl_worker *w, double first_ns);
+/* First unexpected session-map error (-errno; E2BIG and ENOENT are counted, not errors), 0 none. */
+XL_API int xl_worker_live_steer_error(struct xl_worker *w);
 
 /* Dataplane alone (offline driver, tests): decide one frame in place. */
 XL_API int xl_dataplane_process(struct xl_worker *w, uint8_t *buf, int len, int ingress, double now, int *egress,

@@ -1,7 +1,7 @@
 // CI gate of live mode (DESIGN §7.3, issue 7 part 7): every live-capable paced case under
 // traces/ runs on the lab's veths with the shim and the native worker, one at a time, and
-// must show no divergence from the model. Live-capable = liveRefusal() accepts it (plain
-// router, one queue, no NAT, no faults, no responder) and it is a healthy twin or an
+// must show no divergence from the model. Live-capable = liveRefusal() accepts it (router
+// or NAT, one queue, no faults, no responder) and it is a healthy twin or an
 // example: a bug twin's symptom is timing-shaped (backpressure, reap delays), so it is
 // reported by `xdplab live`, not gated. Root, the helpers and the native library are
 // required; the file is skipped with the reason otherwise. Bounded: ≤ 40 s per case.
