@@ -45,4 +45,5 @@ for d in native/pktio native/loader native/xskprobe bpf native; do
     make -s -C "$d"
   fi
 done
+if [ -f native/xskfwd/Makefile ]; then say "building native/xskfwd"; make -s -C native/xskfwd; fi  # bare AF_XDP forwarder (bench/live.ts)
 say "ready"
