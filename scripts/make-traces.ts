@@ -128,6 +128,9 @@ export const CASE_CAPTURES: Record<string, () => Pkt[]> = {
   "steady-fast": () => udpStream({ n: 400, gapNs: 2_000 }),
   // 40 packets to a martian destination, then 20 good ones
   "drops-then-good": () => merge(udpStream({ n: 40, gapNs: 20_000, dst: "127.0.0.1" }), udpStream({ n: 20, gapNs: 20_000, startNs: 800_000, first: 40 })),
+  // drops-then-good × 50 in time (1 ms apart), for a live run (traces/live/): a live worker
+  // that is off the CPU for a few hundred µs must not see its 16-entry RX ring overflow
+  "drops-then-good-live": () => merge(udpStream({ n: 40, gapNs: 1_000_000, dst: "127.0.0.1" }), udpStream({ n: 20, gapNs: 1_000_000, startNs: 40_000_000, first: 40 })),
   "burst-100": () => udpStream({ n: 100, gapNs: 0 }),
   // 80 packets in 8 µs while the worker is paused, then one at 3 ms
   "zc-dry-then-late": () => merge(udpStream({ n: 80, gapNs: 100 }), udpStream({ n: 1, gapNs: 0, startNs: 3_000_000, first: 80 })),
@@ -162,6 +165,7 @@ caseOf("B", "allOrNothingReserve", "steady-fast");
 caseOf("B", "nonPow2Rings", "steady", false);
 caseOf("B", "emptyFillAtBind", "steady");
 caseOf("live", "skipFillOnBackpressure", "fill-backpressure-live");
+caseOf("live", "leakOnDrop", "drops-then-good-live");
 caseOf("E", "noRebindAfterCycle", "link-cycle");
 caseOf("E", "armedAcrossRebind", "link-cycle");
 caseOf("E", "stopWithoutRebind", "link-cycle");
