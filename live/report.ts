@@ -126,7 +126,7 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     l.push(e);
   }
   // Live outputs by NAT-invariant identity (any interface), in order.
-  const outq = new Map<string, Array<{ iface: string; data: Uint8Array }>>();
+  const outq = new Map<string, Array<{ iface: string; data: Uint8Array; used: boolean }>>();
   let noise = 0;
   for (const f of live.outputs) {
     const id = natIdentity(f.data);
@@ -136,13 +136,12 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     }
     let l = outq.get(id);
     if (l === undefined) outq.set(id, (l = []));
-    l.push({ iface: f.iface, data: f.data });
+    l.push({ iface: f.iface, data: f.data, used: false });
   }
   const byI = new Map<number, PathRecord>();
   for (const r of records) if (r.origin === "input" && r.i !== null) byI.set(r.i, r);
   const packetDiffs: PacketDiff[] = [];
   let agree = 0;
-  const outUsed = new Map<string, number>();
   for (let i = 0; i < input.count; i++) {
     const frame = input.frame(i);
     const id = frameIdentity(frame);
@@ -153,19 +152,21 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
     const ev = evq.get(`${iface}|${id ?? "?"}`)?.shift() ?? null;
     let lc: Observed = "missing";
     let egress: string | null = null;
+    const mEgress = rec?.out === "forwarded" ? rec.fib?.egress ?? null : null;
     if (ev !== null) {
       if (ev.verdict === 1) {
-        const k = nid ?? "";
-        const n = outUsed.get(k) ?? 0;
-        const o = nid === null ? undefined : outq.get(nid)?.[n];
+        // The first unused captured frame with this identity, on the model's egress when
+        // there is one there: a reflected answer keeps the request's IP ID and payload, so
+        // with NAT (ports not in the identity) it looks like the request on the other side.
+        const q = nid === null ? undefined : outq.get(nid);
+        const o = q?.find((x) => !x.used && x.iface === mEgress) ?? q?.find((x) => !x.used);
         if (o !== undefined) {
-          outUsed.set(k, n + 1);
+          o.used = true;
           lc = "forwarded";
           egress = o.iface;
         } else lc = "consumed";
       } else lc = ev.verdict === 3 || ev.verdict === 4 ? "shim_drop" : "shim_pass";
     }
-    const mEgress = rec?.out === "forwarded" ? rec.fib?.egress ?? null : null;
     const liveReason = ev === null || ev.verdict === 1 ? null : reasonName(ev.reason);
     const modelShimReason = mc === "shim_pass" || mc === "shim_drop" ? rec?.reason ?? rec?.shim.reason ?? null : null;
     const same = mc === lc && mEgress === egress && (lc !== "shim_pass" && lc !== "shim_drop" ? true : modelShimReason === liveReason);
@@ -231,7 +232,8 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
   }
   const mShim: Record<string, number> = {};
   for (const r of records) {
-    if (r.origin !== "input") continue;
+    // Frames that met the shim: the input and the responder's answers (not the router's own).
+    if (r.origin !== "input" && r.origin !== "responder") continue;
     const k = r.shim.verdict === "redirect" ? "redirect" : r.shim.reason ?? r.shim.verdict;
     mShim[k] = (mShim[k] ?? 0) + 1;
   }
@@ -239,6 +241,12 @@ export function compareLive(input: InputPackets, records: readonly PathRecord[],
   for (const c of Object.values(live.shimCounters)) for (const [k, v] of Object.entries(c)) lShim[k] = (lShim[k] ?? 0) + v;
   for (const k of [...new Set([...Object.keys(mShim), ...Object.keys(lShim)])].sort()) {
     if ((mShim[k] ?? 0) !== (lShim[k] ?? 0)) counterDiffs.push({ name: `shim.${k}`, model: mShim[k] ?? 0, live: lShim[k] ?? 0 });
+  }
+  if (live.responders !== undefined) {
+    // Every responder record of the model is an answer its far host sent.
+    const m = records.filter((r) => r.origin === "responder").length;
+    const l = Object.values(live.responders).reduce((a, c) => a + c.answered, 0);
+    if (m !== l) counterDiffs.push({ name: "responder.answered", model: m, live: l });
   }
   return { packets: input.count, agree, packetDiffs, outputDiffs, counterDiffs, noise, divergent: packetDiffs.length + outputDiffs.length + counterDiffs.length > 0 };
 }

@@ -31,6 +31,10 @@ import { pktioPath, startCapture } from "./pktio.js";
 import type { Port } from "./pktio.js";
 import { writeEthernetPcap } from "./pcapio.js";
 import { Topology } from "./topology.js";
+import { startResponder } from "./responder.js";
+import type { Responder, ResponderCounts } from "./responder.js";
+import { Sim } from "../sim/run.js";
+import type { RunSink } from "../sim/run.js";
 
 const require = createRequire(import.meta.url);
 
@@ -93,7 +97,6 @@ export function liveRefusal(scn: Scenario, realNics = false): string | null {
   const liveBugs = new Set<string>([...NATIVE_BUGS, ...Object.keys(SHIM_BUG_BITS)]);
   const otherBugs = Object.entries(scn.bugs).filter(([k, v]) => v && !liveBugs.has(k)).map(([k]) => k);
   if (otherBugs.length > 0) return `bug switch ${otherBugs.join(", ")} acts in the model's bring-up or kernel model, which a live run cannot switch`;
-  if (scn.traffic.respond !== "none") return `traffic.respond "${scn.traffic.respond}": the far-side responder is not implemented for live runs yet`;
   if (!realNics) {
     const mq = scn.interfaces.find((i) => i.queues !== 1);
     if (mq !== undefined) return `interface ${mq.name} has ${mq.queues} queues: on veth every injected frame arrives on queue 0, so the model's queue hash cannot be reproduced`;
@@ -336,7 +339,40 @@ export interface LiveResult {
   /** Faults played by the worker on itself (HOOK_LABEL), and what they did. */
   hooks: LiveHook[];
   hookStats: { firstFrameNs: number; kicksWithheld: number; reapsWithheld: number; hookedTurns: number } | null;
+  /** `respond: "reflect"`: the far-side responders' counts, by interface (absent otherwise). */
+  responders?: Record<string, ResponderCounts>;
   wallMs: number;
+}
+
+/**
+ * Where live responders go for `traffic.respond: "reflect"`. The model's far host answers
+ * every frame that leaves on a wire except its own replies coming back through the router
+ * (sim/run.ts: origin ≠ responder). A live responder cannot tell those apart by their bytes,
+ * so it runs only on interfaces where, in the model, input-derived frames leave and
+ * responder replies never do; a scenario where both leave on one interface is refused.
+ * Decided by a model run of the same input (no outputs written).
+ */
+export function responderPlan(scn: Scenario, input: InputPackets): { ifaces: string[] } | { refusal: string } {
+  const fromInput = new Set<string>();
+  const fromReplies = new Set<string>();
+  const sink: RunSink = {
+    wantPath: true,
+    path(rec) {
+      if (rec.out !== "forwarded" || rec.fib === undefined) return;
+      (rec.origin === "responder" ? fromReplies : fromInput).add(rec.fib.egress);
+    },
+    frameOut() {},
+    kernel() {},
+    drop() {},
+  };
+  new Sim(scn, input, sink, { seed: scn.seed }).runToEnd();
+  const both = [...fromInput].filter((i) => fromReplies.has(i));
+  if (both.length > 0) {
+    return {
+      refusal: `traffic.respond "reflect": in the model, forwarded requests and the responder's own replies both leave on ${both.join(", ")}; a live responder there cannot tell them apart, so it would answer its own replies`,
+    };
+  }
+  return { ifaces: scn.interfaces.map((i) => i.name).filter((n) => fromInput.has(n)) };
 }
 
 /** struct xdplab_addr_key (bpf/xdplab_structs.h): family 4 or 6 (what the shim compares
@@ -518,8 +554,11 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
   const bpf = new LabBpf(topo);
   const fds: number[] = [];
   const readers: RingReader[] = [];
+  const responders = new Map<string, Responder>();
   let worker: NativeLiveWorker | null = null;
   try {
+    const plan = scn.traffic.respond === "reflect" ? responderPlan(scn, input) : { ifaces: [] };
+    if ("refusal" in plan) throw new EnvironmentError(`${scn.name} cannot run live: ${plan.refusal}`);
     const avail = new Set(pre.tracepoints);
     const tps = RUN_TRACEPOINTS.filter((t) => avail.has(t));
     const trace = TraceSession.open(topo, tps);
@@ -590,6 +629,13 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     });
     log(`native worker running on ${worker.bindings.map((b) => `${b.iface}:${b.queue}`).join(", ")} (${sockFds.length} AF_XDP sockets); control ${scn.dataplane.armed ? "armed" : "not armed"}`);
     if (opts.hold !== undefined) await opts.hold(topo.prefix);
+    for (const name of plan.ifaces) {
+      const k = scn.interfaces.findIndex((i) => i.name === name);
+      const peer = topo.ifaces[k]!.peer;
+      responders.set(name, startResponder(peer.netns, peer.name, { frameSize: scn.dataplane.frameSize }));
+    }
+    for (const r of responders.values()) await r.ready;
+    if (responders.size > 0) log(`far-side responders (reflect) on ${[...responders.keys()].join(", ")}`);
     trace.clear();
     const ports: Port[] = topo.ifaces.map((i) => ({ netns: i.peer.netns, ifname: i.peer.name }));
     const spanMs = input.count > 0 ? input.tNs[input.count - 1]! / 1e6 : 0;
@@ -626,6 +672,8 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     }
     const frames = await cap.stop();
     readers.forEach((r) => r.drain());
+    const responderCounts: Record<string, ResponderCounts> = {};
+    for (const [name, r] of responders) responderCounts[name] = await r.stop();
     const xdpStats: XdpStats[] = worker.bindings.map((b, i) => {
       const v = sockFds[i] === undefined ? XDP_STAT_NAMES.map(() => -1) : xdpStatistics(S, sockFds[i]!);
       const o = { iface: b.iface, queue: b.queue } as XdpStats;
@@ -671,9 +719,17 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       tracepointErrors: hits.filter((h) => (h.fields["err"] ?? "0") !== "0").map((h) => ({ event: h.event, err: h.fields["err"] ?? "" })),
       hooks,
       hookStats,
+      ...(responders.size > 0 ? { responders: responderCounts } : {}),
       wallMs: Date.now() - t0,
     };
   } finally {
+    for (const r of responders.values()) {
+      try {
+        await r.stop();
+      } catch {
+        // already reported, or the namespace is gone
+      }
+    }
     for (const r of readers) {
       try {
         r.free();
