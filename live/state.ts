@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ip, run } from "./exec.js";
+import { restoreNic } from "./realnic.js";
+import type { NicRecord } from "./realnic.js";
 
 export interface OwnerId {
   pid: number;
@@ -20,12 +22,15 @@ export interface LabObject {
    *  (name = its path). pid: a helper process (name = pid, startTicks to recognise it).
    *  tracefs: a per-run tracing instance (name = its path; mount = a tracefs mount point
    *  the run made for itself). XDP programs need no record: they go with the veths. */
-  kind: "netns" | "veth" | "bpffs" | "pid" | "tracefs";
+  kind: "netns" | "veth" | "bpffs" | "pid" | "tracefs" | "nic";
   name: string;
   /** For a veth: the namespace holding it (removed with that namespace). */
   netns?: string;
   startTicks?: string;
   mount?: string;
+  /** For a nic (name = its original name, netns = the lab namespace holding it): how to
+   *  put it back (live/realnic.ts). */
+  nic?: NicRecord;
 }
 
 /** Root of the per-run bpffs directories: <root>/<prefix without dash>. */
@@ -44,6 +49,10 @@ export function removeExtraObject(o: LabObject, prefix: string): void {
       if (Number.isInteger(pid) && pid > 1 && o.startTicks !== undefined && processStartTicks(pid) === o.startTicks) process.kill(pid, "SIGKILL");
     } else if (o.kind === "bpffs") {
       if (path.basename(o.name) === id && path.dirname(o.name) === BPFFS_ROOT) rmSync(o.name, { recursive: true, force: true });
+    } else if (o.kind === "nic") {
+      if (o.nic !== undefined && o.nic.labNs.startsWith(prefix)) {
+        for (const p of restoreNic(o.nic)) process.stderr.write(`xdplab: ${p}\n`);
+      }
     } else if (o.kind === "tracefs") {
       if (path.basename(o.name) === id && path.basename(path.dirname(o.name)) === "instances") {
         try {
@@ -66,10 +75,11 @@ export function removeExtraObject(o: LabObject, prefix: string): void {
   }
 }
 
-const EXTRA_ORDER: Record<LabObject["kind"], number> = { pid: 0, netns: 1, veth: 1, tracefs: 2, bpffs: 3 };
+const EXTRA_ORDER: Record<LabObject["kind"], number> = { pid: 0, nic: 1, netns: 2, veth: 2, tracefs: 3, bpffs: 4 };
 
-/** Removal order: helper processes first (they hold sockets and namespaces), then
- *  namespaces (which detach the XDP programs), then tracing instances and pins. */
+/** Removal order: helper processes first (they hold sockets and namespaces), then named
+ *  NICs moved back out of the lab, then namespaces (which detach the XDP programs), then
+ *  tracing instances and pins. */
 export function removalOrder(objs: readonly LabObject[]): LabObject[] {
   return [...objs].reverse().sort((a, b) => EXTRA_ORDER[a.kind] - EXTRA_ORDER[b.kind]);
 }
@@ -187,7 +197,7 @@ export function deleteObjects(st: RunState): string[] {
   const present = new Set(listNetns());
   const removed: string[] = [];
   for (const o of removalOrder(st.objects)) {
-    if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs") {
+    if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs" || o.kind === "nic") {
       removeExtraObject(o, st.prefix);
       continue;
     }

@@ -3,11 +3,13 @@
 // Inside each namespace the veth end carries the scenario interface's name. Owns the
 // lifecycle: sweep of dead runs, state file, creation, and cleanup on destroy(), on
 // normal exit and on SIGINT/SIGTERM/SIGHUP (clean, then re-raise).
-import { InputError } from "../sim/errors.js";
+import { EnvironmentError, InputError } from "../sim/errors.js";
 import { parseMac } from "./addresses.js";
 import { requireRoot, tool } from "./exec.js";
 import { addNetns, addVethPair, delNetns, dutSysctls, loUp, peerSysctls, pinAndUp, sysctl } from "./netns.js";
 import type { VethEnd } from "./netns.js";
+import { inspectNics, moveIn, nicRecord, originNetns, waitCarrier } from "./realnic.js";
+import type { NicPair } from "./realnic.js";
 import { listNetns, newPrefix, readStates, removalOrder, removeExtraObject, removeState, selfOwner, sweep, writeState } from "./state.js";
 import type { LabObject, RunState, SweepResult } from "./state.js";
 
@@ -31,6 +33,11 @@ export interface TopologySpec {
   farSideGro?: boolean;
   /** Names the file the spec came from in error messages. */
   file?: string;
+  /** Named NICs instead of veths (docs/live-nics.md): one cabled pair per interface, in
+   *  the interfaces' order. Each is moved into the lab and back at destroy(). */
+  nics?: readonly NicPair[];
+  /** With nics: give each DUT-side NIC the scenario interface's MAC (else it keeps its own). */
+  setMac?: boolean;
 }
 
 export interface TopologyIface {
@@ -38,6 +45,8 @@ export interface TopologyIface {
   name: string;
   dut: VethEnd;
   peer: VethEnd;
+  /** The named NICs serving this interface (runs with --iface). */
+  nic?: NicPair;
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -111,13 +120,18 @@ export class Topology {
   private readonly created = new Set<string>();
   /** What the sweep before creation removed. */
   readonly swept: SweepResult;
+  /** Named NICs instead of veths. */
+  readonly realNics: boolean;
+  /** Notes on what could not be pinned on named NICs (fixed offloads). */
+  readonly notes: string[] = [];
 
-  private constructor(prefix: string, ifaces: TopologyIface[], state: RunState, swept: SweepResult) {
+  private constructor(prefix: string, ifaces: TopologyIface[], state: RunState, swept: SweepResult, realNics: boolean) {
     this.prefix = prefix;
     this.dutNs = `${prefix}dut`;
     this.ifaces = ifaces;
     this.state = state;
     this.swept = swept;
+    this.realNics = realNics;
   }
 
   /** Sweeps dead runs, then builds the namespaces and veths. On any failure, what was
@@ -128,6 +142,13 @@ export class Topology {
     tool("ethtool");
     tool("sysctl");
     validateTopology(spec);
+    const nics = spec.nics;
+    if (nics !== undefined && (nics.length !== spec.interfaces.length || nics.some((p, i) => p.iface !== spec.interfaces[i]!.name))) {
+      throw new Error("Topology.create: nics must pair every interface, in order");
+    }
+    // Named NICs: refused in words before anything is created (exit 2).
+    const nicInfo = nics === undefined ? null : inspectNics(nics);
+    const origin = nics === undefined ? null : originNetns();
     const swept = sweep();
     const file = spec.file ?? "<topology>";
     const prefix = unusedPrefix();
@@ -143,8 +164,17 @@ export class Topology {
         mtu: ifc.mtu,
       },
     }));
+    if (nics !== undefined && nicInfo !== null) {
+      // The far ends keep their own MACs; the DUT ends theirs unless --set-mac.
+      ifaces.forEach((ifc, i) => {
+        const p = nics[i]!;
+        ifc.nic = p;
+        ifc.peer.mac = parseMac(nicInfo.get(p.far)!.mac, "--far", p.iface);
+        if (spec.setMac !== true) ifc.dut.mac = parseMac(nicInfo.get(p.dut)!.mac, "--iface", p.iface);
+      });
+    }
     const state: RunState = { version: 1, prefix, owner: selfOwner(), objects: [] };
-    const topo = new Topology(prefix, ifaces, state, swept);
+    const topo = new Topology(prefix, ifaces, state, swept, nics !== undefined);
     active.add(topo);
     installHandlers();
     try {
@@ -160,6 +190,15 @@ export class Topology {
         sysctl(ifc.peer.netns, peerSysctls());
       }
       for (const ifc of ifaces) {
+        if (ifc.nic !== undefined && nicInfo !== null && origin !== null) {
+          // Recorded (with everything needed to put it back) before it is moved.
+          for (const [role, end, nic] of [["dut", ifc.dut, ifc.nic.dut], ["far", ifc.peer, ifc.nic.far]] as const) {
+            const rec = nicRecord(nicInfo.get(nic)!, role, origin, end.netns, end.name);
+            topo.record({ kind: "nic", name: nic, netns: end.netns, nic: rec });
+            topo.notes.push(...moveIn(rec, { mtu: end.mtu, mac: role === "dut" && spec.setMac === true ? end.mac : null }));
+          }
+          continue;
+        }
         topo.record({ kind: "veth", name: ifc.dut.name, netns: dutNs });
         addVethPair(ifc.dut, ifc.peer);
         pinAndUp(ifc.dut, "dut", false);
@@ -189,6 +228,17 @@ export class Topology {
     return !this.destroyed;
   }
 
+  /** Waits (bounded) for carrier on every named NIC of the lab: a physical link renegotiates
+   *  after the move and after an XDP attach. No-op on veths. Throws when one stays down. */
+  async waitCarrier(timeoutMs = 15_000): Promise<void> {
+    if (!this.realNics) return;
+    const devs = this.ifaces.flatMap((i) => [i.dut, i.peer]);
+    const down = await waitCarrier(devs, timeoutMs);
+    if (down.length > 0) {
+      throw new EnvironmentError(`no carrier after ${timeoutMs / 1000} s on ${down.join(", ")}: check that each --iface NIC is cabled to its --far NIC and the link comes up`);
+    }
+  }
+
   /** All namespaces of this run (DUT first). */
   namespaces(): string[] {
     return [this.dutNs, ...this.ifaces.map((i) => i.peer.netns)];
@@ -200,7 +250,7 @@ export class Topology {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const o of removalOrder(this.state.objects)) {
-      if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs") {
+      if (o.kind === "pid" || o.kind === "bpffs" || o.kind === "tracefs" || o.kind === "nic") {
         removeExtraObject(o, this.prefix);
         continue;
       }
