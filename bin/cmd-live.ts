@@ -19,12 +19,15 @@ import type { LiveDiff } from "../live/report.js";
 import { formatPreflight, preflight } from "../live/preflight.js";
 import { vethGotcha, xskmapErrors } from "../live/gotchas.js";
 import type { Topology } from "../live/topology.js";
+import { pairNics } from "../live/realnic.js";
+import type { NicPair } from "../live/realnic.js";
 
 const HELP = `usage: xdplab live --preflight [--json]
        xdplab live --demo veth-gotcha [--via xdp_tx|devmap] [--frames N] [--hold-ms T] [--json]
        xdplab live --demo xskmap-errors [--frames N] [--hold-ms T] [--json]
        xdplab live <scenario|case-dir> [--pcap f] [--out dir] [--as-fast-as-possible] [--json]
-                   [--iface lan=eth1,wan=eth2 --i-understand-this-uses-real-nics [--force]]
+                   [--iface lan=eth1,wan=eth2 --far lan=eth3,wan=eth4
+                    --i-understand-this-uses-real-nics [--set-mac] [--force]] [--hold-ms T]
 
 Needs root. Everything runs in namespaces this run creates (prefix xl?????-) and is
 removed at exit, on SIGINT/SIGTERM, and by the next run's sweep after a kill -9.
@@ -40,13 +43,23 @@ the capture's pacing; then the model on the same input and the differential repo
 (summary.json, report.html, live-events.jsonl and model/ under --out, default
 out/live/<name>). Exit 1 when a paced run differs from the model; overload figures
 (--as-fast-as-possible) are reported against the model's seed sweep and never fail.
-Scenarios live mode cannot run (NAT, faults, queues > 1, responder, …) exit 3 saying why.
+Scenarios live mode cannot run (faults, queues > 1 on veth, …) exit 3 saying why.
+
+Named NICs (a lab with cabled NIC pairs; docs/live-nics.md): --iface names the NIC the
+device under test uses for each scenario interface, --far the NIC cabled to it (where
+frames are injected and captured). For the run each is moved into the lab's namespaces,
+renamed, MTU'd, pinned, brought up; afterwards moved back with its name, MTU, MAC,
+offloads and up/down state (also by the sweep after a kill -9). Refused (exit 2): a NIC
+that does not exist, has IP addresses, is a bridge/bond member, already has XDP, or
+carries the default route (unless --force). --set-mac gives the DUT NICs the scenario's
+MACs (otherwise they keep theirs: DUT NICs run promiscuous, frames keep their bytes).
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs("live", argv, {
     preflight: "flag", demo: "value", via: "value", frames: "value", "hold-ms": "value", json: "flag", help: "flag",
     pcap: "value", out: "value", "as-fast-as-possible": "flag", iface: "value", "i-understand-this-uses-real-nics": "flag", force: "flag",
+    far: "value", "set-mac": "flag",
   });
   if (p.flags.has("help")) {
     process.stdout.write(HELP);
@@ -65,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     return runScenario(p.positional[0]!, {
       pcap: p.values.get("pcap"), out: p.values.get("out"), fast: p.flags.has("as-fast-as-possible"), json,
       iface: p.values.get("iface"), confirmed: p.flags.has("i-understand-this-uses-real-nics"), force: p.flags.has("force"),
+      far: p.values.get("far"), setMac: p.flags.has("set-mac"),
       holdMs: intOption("live", p, "hold-ms", 0),
     });
   }
@@ -132,20 +146,28 @@ interface ScenarioRunOptions {
   iface: string | undefined;
   confirmed: boolean;
   force: boolean;
+  far: string | undefined;
+  setMac: boolean;
   holdMs: number;
 }
 
 async function runScenario(arg: string, o: ScenarioRunOptions): Promise<number> {
   const file = resolveScenarioPath(arg);
   const scn = loadScenarioFile(file);
+  if (o.holdMs < 0 || o.holdMs > 600_000) throw new UsageError(`live: --hold-ms expects 0..600000, got ${o.holdMs}`);
+  let nics: { pairs: NicPair[]; setMac: boolean } | undefined;
   if (o.iface !== undefined) {
-    const map = parseIfaceMap(o.iface, scn);
-    checkRealNics(map, { confirmed: o.confirmed, force: o.force, defaultRouteDevs: defaultRouteDevices() });
-    const why = liveRefusal(scn, true);
-    if (why !== null) throw new EnvironmentError(`${scn.name} cannot run live: ${why}`);
-    throw new EnvironmentError("--iface passed the safety checks, but runs on real NICs are not wired up yet (the lab's far sides inject and capture only on veths); use the veth lab without --iface");
+    if (o.far === undefined) throw new UsageError("--iface needs --far too: for each scenario interface the NIC cabled to the DUT's NIC, where frames are injected and captured (e.g. --iface lan=eth1,wan=eth2 --far lan=eth3,wan=eth4)");
+    const dut = parseIfaceMap(o.iface, scn, "--iface");
+    const far = parseIfaceMap(o.far, scn, "--far");
+    const pairs = pairNics(scn.interfaces.map((i) => i.name), dut, far);
+    const all = new Map<string, string>(pairs.flatMap((q) => [[`${q.iface}`, q.dut], [`${q.iface} far`, q.far]] as Array<[string, string]>));
+    checkRealNics(all, { confirmed: o.confirmed, force: o.force, defaultRouteDevs: defaultRouteDevices() });
+    nics = { pairs, setMac: o.setMac };
+  } else if (o.far !== undefined || o.setMac) {
+    throw new UsageError(`${o.far !== undefined ? "--far" : "--set-mac"} goes with --iface (named NICs); without --iface the run uses the veth lab`);
   }
-  const why = liveRefusal(scn);
+  const why = liveRefusal(scn, nics !== undefined);
   if (why !== null) throw new EnvironmentError(`${scn.name} cannot run live: ${why}`);
   const { input, info } = loadInput(scn, { pcap: o.pcap });
   const dir = o.out ?? path.join("out", "live", scn.name);
@@ -155,7 +177,7 @@ async function runScenario(arg: string, o: ScenarioRunOptions): Promise<number> 
     process.stdout.write(`holding ${prefix}\n`);
     await new Promise((r) => setTimeout(r, o.holdMs));
   } : undefined;
-  const live: LiveResult = await runLive(scn, input, { asFastAsPossible: o.fast, log, ...(hold === undefined ? {} : { hold }) });
+  const live: LiveResult = await runLive(scn, input, { asFastAsPossible: o.fast, log, ...(hold === undefined ? {} : { hold }), ...(nics === undefined ? {} : { nics }) });
   const model = replayToDir(scn, input, info, path.join(dir, "model"), { path: true, keepRecords: true, keepFrames: 1_000_000 });
   const diff: LiveDiff = compareLive(input, model.records ?? [], model.framesOut, model.result.counters, model.result.xdpStatistics as unknown as Array<Record<string, number | string>>, live, scn.interfaces.map((i) => i.name));
   const overload = o.fast ? { seeds: 5, model: modelSweep(scn, input, 5) } : undefined;

@@ -31,6 +31,7 @@ import { pktioPath, startCapture } from "./pktio.js";
 import type { Port } from "./pktio.js";
 import { writeEthernetPcap } from "./pcapio.js";
 import { Topology } from "./topology.js";
+import type { NicPair } from "./realnic.js";
 import { startResponder } from "./responder.js";
 import type { Responder, ResponderCounts } from "./responder.js";
 import { Sim } from "../sim/run.js";
@@ -107,21 +108,21 @@ export function liveRefusal(scn: Scenario, realNics = false): string | null {
 
 // ---------------------------------------------------------------- real NICs (DESIGN §7.4)
 
-/** Parses `lan=eth1,wan=eth2` against the scenario's interface names. */
-export function parseIfaceMap(spec: string, scn: Scenario): Map<string, string> {
+/** Parses `lan=eth1,wan=eth2` against the scenario's interface names (`flag`: --iface or --far). */
+export function parseIfaceMap(spec: string, scn: Scenario, flag = "--iface"): Map<string, string> {
   const m = new Map<string, string>();
   for (const part of spec.split(",")) {
     const eq = part.indexOf("=");
-    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`--iface expects name=NIC[,name=NIC…], found '${part}'`);
+    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`${flag} expects name=NIC[,name=NIC…], found '${part}'`);
     const k = part.slice(0, eq);
     const v = part.slice(eq + 1);
-    if (scn.interfaces.find((i) => i.name === k) === undefined) throw new UsageError(`--iface ${k}: the scenario has no interface of that name (it has ${scn.interfaces.map((i) => i.name).join(", ")})`);
-    if (!/^[A-Za-z0-9_.@-]{1,15}$/.test(v)) throw new UsageError(`--iface ${k}=${v}: not an interface name`);
-    if (m.has(k)) throw new UsageError(`--iface names ${k} twice`);
-    if ([...m.values()].includes(v)) throw new UsageError(`--iface gives ${v} to two scenario interfaces`);
+    if (scn.interfaces.find((i) => i.name === k) === undefined) throw new UsageError(`${flag} ${k}: the scenario has no interface of that name (it has ${scn.interfaces.map((i) => i.name).join(", ")})`);
+    if (!/^[A-Za-z0-9_.@-]{1,15}$/.test(v)) throw new UsageError(`${flag} ${k}=${v}: not an interface name`);
+    if (m.has(k)) throw new UsageError(`${flag} names ${k} twice`);
+    if ([...m.values()].includes(v)) throw new UsageError(`${flag} gives ${v} to two scenario interfaces`);
     m.set(k, v);
   }
-  for (const i of scn.interfaces) if (!m.has(i.name)) throw new UsageError(`--iface must name a NIC for every scenario interface; ${i.name} is missing`);
+  for (const i of scn.interfaces) if (!m.has(i.name)) throw new UsageError(`${flag} must name a NIC for every scenario interface; ${i.name} is missing`);
   return m;
 }
 
@@ -314,6 +315,10 @@ export interface LiveOptions {
   log?: (line: string) => void;
   /** Awaited after bring-up, before traffic (the kill test holds here). */
   hold?: (prefix: string) => Promise<void>;
+  /** Named NICs instead of veths (docs/live-nics.md): one cabled pair per scenario
+   *  interface, in the scenario's order (live/realnic.ts pairNics); setMac gives the DUT
+   *  NICs the scenario's MACs. */
+  nics?: { pairs: readonly NicPair[]; setMac: boolean };
 }
 
 export interface LiveFrame {
@@ -541,7 +546,7 @@ async function waitCaught(worker: NativeLiveWorker, readers: readonly RingReader
 
 /** Runs scn's input on the lab's veth topology with the shim and the native worker. */
 export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOptions = {}): Promise<LiveResult> {
-  const refusal = liveRefusal(scn);
+  const refusal = liveRefusal(scn, opts.nics !== undefined);
   if (refusal !== null) throw new EnvironmentError(`${scn.name} cannot run live: ${refusal}`);
   if (input.count === 0) throw new UsageError(`${scn.name} has no input packets`);
   if (input.count > 100_000) throw new UsageError(`${input.count} input packets; live runs are bounded to 100000`);
@@ -550,7 +555,8 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
   const log = opts.log ?? ((): void => undefined);
   const S = loadSys();
   const t0 = Date.now();
-  const topo = Topology.create({ interfaces: scn.interfaces.map((i) => ({ name: i.name, mac: i.mac, mtu: i.mtu })), ipForward: false, file: scn.file });
+  const topo = Topology.create({ interfaces: scn.interfaces.map((i) => ({ name: i.name, mac: i.mac, mtu: i.mtu })), ipForward: false, file: scn.file, ...(opts.nics === undefined ? {} : { nics: opts.nics.pairs, setMac: opts.nics.setMac }) });
+  if (topo.realNics) log(`lab ${topo.prefix}: named NICs ${topo.ifaces.map((i) => `${i.name}=${i.nic?.dut ?? "?"}/${i.nic?.far ?? "?"}`).join(", ")} moved in${topo.notes.length > 0 ? `; not pinned: ${topo.notes.join("; ")}` : ""}`);
   const bpf = new LabBpf(topo);
   const fds: number[] = [];
   const readers: RingReader[] = [];
@@ -601,7 +607,8 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     worker.anchorClock(input.tNs[0] ?? 0);
     worker.bindings.forEach((b, i) => {
       const k = scn.interfaces.findIndex((x) => x.name === b.iface);
-      worker!.bind(i, b.iface, b.queue, xsksFd[k]!, false);
+      // Zero-copy only on named NICs (liveRefusal keeps it off veths).
+      worker!.bind(i, b.iface, b.queue, xsksFd[k]!, topo.realNics && (scn.dataplane.driver === "zerocopy" || scn.dataplane.bindMode === "zerocopy"));
     });
     const hooks = liveHooks(scn);
     for (const hk of hooks) {
@@ -636,6 +643,7 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
     }
     for (const r of responders.values()) await r.ready;
     if (responders.size > 0) log(`far-side responders (reflect) on ${[...responders.keys()].join(", ")}`);
+    await topo.waitCarrier();
     trace.clear();
     const ports: Port[] = topo.ifaces.map((i) => ({ netns: i.peer.netns, ifname: i.peer.name }));
     const spanMs = input.count > 0 ? input.tNs[input.count - 1]! / 1e6 : 0;

@@ -8,7 +8,7 @@ import { parseMac } from "./addresses.js";
 import { requireRoot, tool } from "./exec.js";
 import { addNetns, addVethPair, delNetns, dutSysctls, loUp, peerSysctls, pinAndUp, sysctl } from "./netns.js";
 import type { VethEnd } from "./netns.js";
-import { inspectNics, moveIn, nicRecord, originNetns, waitCarrier } from "./realnic.js";
+import { inspectNics, moveIn, nameOwnNetns, nicRecord, originNetns, waitCarrier } from "./realnic.js";
 import type { NicPair } from "./realnic.js";
 import { listNetns, newPrefix, readStates, removalOrder, removeExtraObject, removeState, selfOwner, sweep, writeState } from "./state.js";
 import type { LabObject, RunState, SweepResult } from "./state.js";
@@ -148,7 +148,7 @@ export class Topology {
     }
     // Named NICs: refused in words before anything is created (exit 2).
     const nicInfo = nics === undefined ? null : inspectNics(nics);
-    const origin = nics === undefined ? null : originNetns();
+    let origin = nics === undefined ? null : originNetns();
     const swept = sweep();
     const file = spec.file ?? "<topology>";
     const prefix = unusedPrefix();
@@ -188,6 +188,14 @@ export class Topology {
         addNetns(ifc.peer.netns);
         topo.created.add(ifc.peer.netns);
         sysctl(ifc.peer.netns, peerSysctls());
+      }
+      if (nics !== undefined && origin === null) {
+        // An unnamed origin (e.g. the initial namespace): named for the run, so the sweep
+        // can move the NICs back; the name goes after them (namespaces come after NICs).
+        const home = `${prefix}home`;
+        topo.record({ kind: "netns", name: home });
+        origin = nameOwnNetns(home);
+        topo.created.add(home);
       }
       for (const ifc of ifaces) {
         if (ifc.nic !== undefined && nicInfo !== null && origin !== null) {

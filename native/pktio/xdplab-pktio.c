@@ -432,6 +432,9 @@ static void mmsg_send(int port, long idx, uint8_t *const *data, const uint32_t *
 static int inject_fast(const struct pcap_in *pc, const int *portof, long nport_lines, const char *ifaces,
 		       long count, long max_ms, int tx_mode)
 {
+	// Nothing has been written to stdout yet, and every reader takes the lines after exit:
+	// fully buffered here (main makes stdout line-buffered, one write() per frame).
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	for (int i = 0; i < nports; i++)
 		rings[i].fd = -1;
 	if (tx_mode == TX_RING) {
