@@ -1149,6 +1149,15 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		die(2, "usage: xdplab-pktio inject|capture|reflect|reflect-file [options] (see the source header)%s", "");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "inject") || !strcmp(argv[1], "capture")) {
+		/* Die with whoever started us (the Node side of a live run): after a kill -9 of
+		 * the run, a capture or an injection must not outlive it in the lab's namespaces. */
+		pid_t starter = getppid();
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+			die(3, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		if (getppid() != starter)
+			die(3, "the parent process is already gone%s", "");
+	}
 	if (!strcmp(argv[1], "inject"))
 		return cmd_inject(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "capture"))
