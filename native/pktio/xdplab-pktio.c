@@ -8,10 +8,15 @@
 //
 //   inject  --if [NS:]IF [--if ...] --pcap FILE [--ifaces FILE]
 //           [--gap-us N | --pps N | --as-recorded] [--count N] [--max-ms T] [--bypass]
+//           [--tx ring|mmsg|send]
 //     Sends the frames of a classic pcap (µs or ns, either byte order, linktype 1).
 //     --ifaces names the port of each frame (text, one port number per line; default
 //     port 0). Prints "sent <i> <port> <realtime ns>" or "error <i> <port> <errno text>"
 //     per frame, then "done <sent> <errors>".
+//     Back to back (--gap-us 0, the default, and not --as-recorded), frames go out in
+//     batches (see inject_fast): --tx ring (default) through a PACKET_TX_RING, --tx mmsg
+//     with sendmmsg(), --tx send with the paced loop's one send() per frame. A batch's
+//     frames share one send time. Paced injection always uses one send() per frame.
 //
 //   capture --if [NS:]IF --out FILE [--if ... --out ...] --timeout-ms T
 //           [--idle-ms T] [--count N] [--direction in|both]
