@@ -110,6 +110,23 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The receive path moves an 802.1Q/802.1ad tag into skb metadata (PACKET_AUXDATA) even
+ * with rx-vlan offload off. Put it back where it was on the wire: *data points 4 bytes
+ * into buf; the MACs move to buf and the tag follows them. Returns the bytes added (0 or 4). */
+static size_t restore_vlan_tag(const struct tpacket_auxdata *aux, uint8_t *buf, uint8_t **data, size_t len)
+{
+	if (!(aux->tp_status & TP_STATUS_VLAN_VALID) || len < 12)
+		return 0;
+	uint16_t tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid : ETH_P_8021Q;
+	memmove(buf, *data, 12);
+	*data = buf;
+	buf[12] = (uint8_t)(tpid >> 8);
+	buf[13] = (uint8_t)tpid;
+	buf[14] = (uint8_t)(aux->tp_vlan_tci >> 8);
+	buf[15] = (uint8_t)aux->tp_vlan_tci;
+	return 4;
+}
+
 static long parse_long(const char *s, const char *what)
 {
 	char *end;
@@ -728,19 +745,9 @@ static int cmd_capture(int argc, char **argv)
 					} else if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
 						struct tpacket_auxdata aux;
 						memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-						// The receive path strips 802.1Q tags into skb metadata even with
-						// rx-vlan offload off; put the tag back where it was on the wire.
-						if ((aux.tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
-							uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
-							memmove(buf, data, 12);
-							data = buf;
-							data[12] = (uint8_t)(tpid >> 8);
-							data[13] = (uint8_t)tpid;
-							data[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
-							data[15] = (uint8_t)aux.tp_vlan_tci;
-							len += 4;
-							orig += 4;
-						}
+						size_t added = restore_vlan_tag(&aux, buf, &data, len);
+						len += added;
+						orig += (uint32_t)added;
 					}
 				}
 				if (ts == 0)
@@ -1118,18 +1125,8 @@ static int cmd_reflect(int argc, char **argv)
 				if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
 					struct tpacket_auxdata aux;
 					memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-					// Put back a tag the receive path moved into metadata: the frame is
-					// judged as it was on the wire (reflect answers untagged frames only).
-					if ((aux.tp_status & TP_STATUS_VLAN_VALID) && len >= 12) {
-						uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
-						memmove(buf, data, 12);
-						data = buf;
-						data[12] = (uint8_t)(tpid >> 8);
-						data[13] = (uint8_t)tpid;
-						data[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
-						data[15] = (uint8_t)aux.tp_vlan_tci;
-						len += 4;
-					}
+					// The frame is judged as it was on the wire (reflect answers untagged frames only).
+					len += restore_vlan_tag(&aux, buf, &data, len);
 				}
 			}
 			size_t rn = reflect_frame(data, len, rep, (size_t)cap);
