@@ -346,6 +346,8 @@ export interface LiveResult {
   hookStats: { firstFrameNs: number; kicksWithheld: number; reapsWithheld: number; hookedTurns: number } | null;
   /** `respond: "reflect"`: the far-side responders' counts, by interface (absent otherwise). */
   responders?: Record<string, ResponderCounts>;
+  /** Runs with --iface: the named NICs of each scenario interface (absent on veths). */
+  nics?: NicPair[];
   wallMs: number;
 }
 
@@ -728,6 +730,7 @@ export async function runLive(scn: Scenario, input: InputPackets, opts: LiveOpti
       hooks,
       hookStats,
       ...(responders.size > 0 ? { responders: responderCounts } : {}),
+      ...(opts.nics === undefined ? {} : { nics: [...opts.nics.pairs] }),
       wallMs: Date.now() - t0,
     };
   } finally {

@@ -1,6 +1,8 @@
 // The lab's namespace topology: one namespace for the device under test ("dut") and one
 // per scenario interface for the far side ("p<i>"), joined by a veth pair per interface.
-// Inside each namespace the veth end carries the scenario interface's name. Owns the
+// Inside each namespace the veth end carries the scenario interface's name. With named
+// NICs (`nics`, docs/live-nics.md) a cabled NIC pair takes the veth pair's place: moved
+// in and renamed here, moved back at destroy() (live/realnic.ts). Owns the
 // lifecycle: sweep of dead runs, state file, creation, and cleanup on destroy(), on
 // normal exit and on SIGINT/SIGTERM/SIGHUP (clean, then re-raise).
 import { EnvironmentError, InputError } from "../sim/errors.js";
