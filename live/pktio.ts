@@ -38,7 +38,7 @@ export function pktioPath(): string {
 
 const portSpec = (p: Port): string => `${p.netns}:${p.ifname}`;
 
-interface Exited {
+export interface Exited {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -72,6 +72,14 @@ function collect(child: ChildProcess): { lines: string[]; done: Promise<Exited>;
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { lines, done, onLine: (f) => listeners.push(f) };
+}
+
+/** Runs xdplab-pktio with args to its end; its output split into lines. */
+export async function runPktio(args: readonly string[]): Promise<Exited & { lines: string[] }> {
+  const child = spawn(pktioPath(), [...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const c = collect(child);
+  const r = await c.done;
+  return { ...r, lines: c.lines };
 }
 
 function helperError(what: string, r: Exited): EnvironmentError {

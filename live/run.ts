@@ -9,7 +9,7 @@
 // Map access, the ring buffer and XDP_STATISTICS go through libbpf/libc by koffi in this
 // process: the native worker's sockets are file descriptors of this very process (its
 // thread creates them), and a pinned map fd from bpf_obj_get is namespace-independent.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -27,7 +27,7 @@ import type { AttachedProgram } from "./attach.js";
 import { NativeLiveWorker, nativeUnsupported, NATIVE_BUGS } from "./native.js";
 import type { LiveHookKind } from "./native.js";
 import { preflight, TraceSession } from "./preflight.js";
-import { pktioPath, startCapture } from "./pktio.js";
+import { runPktio, startCapture } from "./pktio.js";
 import type { Port } from "./pktio.js";
 import { writeEthernetPcap } from "./pcapio.js";
 import { Topology } from "./topology.js";
@@ -445,18 +445,10 @@ async function injectPaced(ports: readonly Port[], input: InputPackets, asFast: 
     const args = ["inject", ...ports.flatMap((p) => ["--if", `${p.netns}:${p.ifname}`]), "--pcap", pcap, "--ifaces", path.join(dir, "ports.txt"), "--max-ms", String(maxMs), "--count", String(to - from)];
     if (asFast) args.push("--gap-us", "0");
     else args.push("--as-recorded");
-    const child = spawn(pktioPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (c) => resolve(c));
-    });
-    if (code !== 0) throw new EnvironmentError(`xdplab-pktio inject: ${err.trim() || `exit ${code}`}`);
+    const r = await runPktio(args);
+    if (r.code !== 0) throw new EnvironmentError(`xdplab-pktio inject: ${r.stderr.trim() || `exit ${r.code ?? r.signal}`}`);
     const res: Array<{ i: number; port: number; error: string | null }> = [];
-    for (const line of out.split("\n")) {
+    for (const line of r.lines) {
       const w = line.split(" ");
       if (w[0] === "sent") res.push({ i: from + Number(w[1]), port: Number(w[2]), error: null });
       else if (w[0] === "error") res.push({ i: from + Number(w[1]), port: Number(w[2]), error: w.slice(3).join(" ") });

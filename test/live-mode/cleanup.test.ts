@@ -1,29 +1,20 @@
 // A live demo killed with SIGKILL while it holds its lab: the next run's sweep must
 // leave nothing behind — namespaces, XDP programs (they go with the veths), the run's
 // pinned bpffs directory, the probe process, the tracing instance, the state file.
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listNetns, processStartTicks, statePath, sweep } from "../../live/state.js";
 import type { RunState } from "../../live/state.js";
 import { ROOT } from "../cli.js";
-import { IS_ROOT, buildHelpers } from "./helpers.js";
+import { IS_ROOT, buildHelpers, spawnUntil } from "./helpers.js";
 
 describe.skipIf(!IS_ROOT)("kill -9 during a live demo (root)", () => {
   beforeAll(() => buildHelpers());
 
   it("the next sweep removes every object the dead run recorded", async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "xdplab"), "live", "--demo", "xskmap-errors", "--hold-ms", "20000"], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const prefix = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = /holding (xl[a-z0-9]{5}-)/.exec(out);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      });
-      child.on("close", () => reject(new Error(`demo ended before holding: ${out}`)));
-    });
+    const { child, match } = spawnUntil(process.execPath, [path.join(ROOT, "bin", "xdplab"), "live", "--demo", "xskmap-errors", "--hold-ms", "20000"], /holding (xl[a-z0-9]{5}-)/);
+    const prefix = await match;
     const st = JSON.parse(readFileSync(statePath(prefix), "utf8")) as RunState;
     const kinds = new Set(st.objects.map((o) => o.kind));
     expect([...kinds].sort()).toEqual(["bpffs", "netns", "pid", "tracefs", "veth"]);

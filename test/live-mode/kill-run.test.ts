@@ -3,14 +3,14 @@
 // (PR_SET_PDEATHSIG) and the next run's sweep leaves nothing the run created —
 // namespaces (and with them the veths and their XDP programs), the pinned bpffs
 // directory, the tracing instance, the state file.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listNetns, statePath, sweep } from "../../live/state.js";
 import type { RunState } from "../../live/state.js";
 import { ROOT } from "../cli.js";
-import { IS_ROOT, buildHelpers } from "./helpers.js";
+import { IS_ROOT, buildHelpers, spawnUntil } from "./helpers.js";
 
 /** Processes whose command line mentions the lab's prefix (helpers run inside its namespaces). */
 function helpersOf(prefix: string): string[] {
@@ -22,19 +22,9 @@ describe.skipIf(!IS_ROOT || !existsSync(path.join(ROOT, "native/build/libxdplab_
   beforeAll(() => buildHelpers());
 
   it("helpers die with the run and the next sweep removes the lab", async () => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "xdplab"), "live", path.join(ROOT, "traces/examples/snat-reflect")], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const prefix = await new Promise<string>((resolve, reject) => {
-      const onData = (c: Buffer): void => {
-        out += c.toString();
-        // logged once the responder is up, right before injection starts
-        const m = /lab (xl[a-z0-9]{5}-)[\s\S]*far-side responders/.exec(out);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      };
-      child.stdout.on("data", onData);
-      child.stderr.on("data", onData);
-      child.on("close", () => reject(new Error(`run ended before its traffic: ${out}`)));
-    });
+    // logged once the responder is up, right before injection starts
+    const { child, match } = spawnUntil(process.execPath, [path.join(ROOT, "bin", "xdplab"), "live", path.join(ROOT, "traces/examples/snat-reflect")], /lab (xl[a-z0-9]{5}-)[\s\S]*far-side responders/);
+    const prefix = await match;
     const st = JSON.parse(readFileSync(statePath(prefix), "utf8")) as RunState;
     const bpffs = st.objects.find((o) => o.kind === "bpffs")!.name;
     expect(listNetns().filter((n) => n.startsWith(prefix)).length).toBe(3); // DUT + lan and wan far sides

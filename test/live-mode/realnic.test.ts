@@ -14,7 +14,7 @@ import { listNetns, statePath, sweep } from "../../live/state.js";
 import type { RunState } from "../../live/state.js";
 import { UsageError } from "../../sim/errors.js";
 import { ROOT } from "../cli.js";
-import { IS_ROOT, buildHelpers } from "./helpers.js";
+import { IS_ROOT, buildHelpers, spawnUntil } from "./helpers.js";
 
 describe("named NICs: pure pieces", () => {
   it("parses ethtool -k for the pinned features, fixed ones marked", () => {
@@ -151,17 +151,8 @@ describe.skipIf(skip !== null)("named NICs: cabled pairs stood in for by veths (
   }, 90_000);
 
   it("after a kill -9 during a --set-mac run, the next sweep puts the NICs back (MACs too)", async () => {
-    const child = spawn("nsenter", [`--net=/run/netns/${HOST}`, process.execPath, path.join(ROOT, "bin", "xdplab"), "live", SCENARIO, ...NIC_ARGS, "--set-mac", "--json", "--out", out, "--hold-ms", "30000"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let text = "";
-    const prefix = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (c: Buffer) => {
-        text += c.toString();
-        const m = /holding (xl[a-z0-9]{5}-)/.exec(text);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      });
-      child.stderr.on("data", (c: Buffer) => (text += c.toString()));
-      child.on("close", () => reject(new Error(`run ended before holding: ${text}`)));
-    });
+    const { child, match } = spawnUntil("nsenter", [`--net=/run/netns/${HOST}`, process.execPath, path.join(ROOT, "bin", "xdplab"), "live", SCENARIO, ...NIC_ARGS, "--set-mac", "--json", "--out", out, "--hold-ms", "30000"], /holding (xl[a-z0-9]{5}-)/);
+    const prefix = await match;
     try {
       // Held: the four NICs are in the lab, recorded in the state file.
       const links = hostLinks();
@@ -259,17 +250,8 @@ describe.skipIf(skip !== null)("named NICs from an unnamed namespace (root)", ()
   });
 
   it("names the origin for the run; after a kill -9 the sweep moves the NICs back into it and drops the name", async () => {
-    const child = spawn("nsenter", [`--net=${nsPath}`, process.execPath, path.join(ROOT, "bin", "xdplab"), "live", SCENARIO, ...NIC_ARGS, "--json", "--out", out, "--hold-ms", "30000"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let text = "";
-    const prefix = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (c: Buffer) => {
-        text += c.toString();
-        const m = /holding (xl[a-z0-9]{5}-)/.exec(text);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      });
-      child.stderr.on("data", (c: Buffer) => (text += c.toString()));
-      child.on("close", () => reject(new Error(`run ended before holding: ${text}`)));
-    });
+    const { child, match } = spawnUntil("nsenter", [`--net=${nsPath}`, process.execPath, path.join(ROOT, "bin", "xdplab"), "live", SCENARIO, ...NIC_ARGS, "--json", "--out", out, "--hold-ms", "30000"], /holding (xl[a-z0-9]{5}-)/);
+    const prefix = await match;
     try {
       expect(listNetns()).toContain(`${prefix}home`);
       const st = JSON.parse(readFileSync(statePath(prefix), "utf8")) as RunState;

@@ -4,6 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "../cli.js";
+import { Topology } from "../../live/topology.js";
 
 export const IS_ROOT = process.getuid?.() === 0;
 /** Live tests create namespaces: they need root. Shown as the skip reason. */
@@ -55,4 +56,16 @@ export async function spawnOwner(): Promise<{ child: ChildProcess; prefix: strin
     child.on("close", () => reject(new Error(`owner child exited early: ${err}`)));
   });
   return { child, prefix, exited };
+}
+
+/** The two-interface lab the pktio tests use (lan, wan; no forwarding in the DUT). */
+export function twoPortTopology(): Topology {
+  buildPktio();
+  return Topology.create({
+    ipForward: false,
+    interfaces: [
+      { name: "lan", mac: "02:00:00:00:01:01", mtu: 1500 },
+      { name: "wan", mac: "02:00:00:00:02:01", mtu: 1500 },
+    ],
+  });
 }

@@ -1,17 +1,16 @@
 // Back-to-back injection (xdplab-pktio inject --gap-us 0): the batched paths (TX ring, the
 // default, and sendmmsg) send the same bytes in the same order as the paced loop and
 // report the same per-frame errors, and a port whose ring fails falls back frame by frame.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ip } from "../../live/exec.js";
 import { writeEthernetPcap } from "../../live/pcapio.js";
-import { pktioPath, startCapture } from "../../live/pktio.js";
+import { runPktio, startCapture } from "../../live/pktio.js";
 import type { Port } from "../../live/pktio.js";
-import { Topology } from "../../live/topology.js";
-import { IS_ROOT, ROOT_REASON, buildPktio } from "./helpers.js";
+import type { Topology } from "../../live/topology.js";
+import { IS_ROOT, ROOT_REASON, twoPortTopology } from "./helpers.js";
 
 /** Frame i of a run: unicast MACs, EtherType 0x88b5, every 4th behind an 802.1Q tag,
  *  sizes spread over 60..1514; payload bytes from a xorshift of (seed, i). */
@@ -47,17 +46,9 @@ async function runInject(ports: readonly Port[], frames: ReadonlyArray<{ port: n
     writeEthernetPcap(path.join(dir, "in.pcap"), frames.map((f) => f.frame));
     writeFileSync(path.join(dir, "ports.txt"), frames.map((f) => `${f.port}\n`).join(""));
     const args = ["inject", ...ports.flatMap((p) => ["--if", `${p.netns}:${p.ifname}`]), "--pcap", path.join(dir, "in.pcap"), "--ifaces", path.join(dir, "ports.txt"), "--max-ms", "20000", ...extra];
-    const child = spawn(pktioPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", resolve);
-    });
-    if (code !== 0) throw new Error(`pktio inject ${extra.join(" ")} exited ${code}: ${err}`);
-    const all = out.trim().split("\n");
+    const r = await runPktio(args);
+    if (r.code !== 0) throw new Error(`pktio inject ${extra.join(" ")} exited ${r.code}: ${r.stderr}`);
+    const all = r.lines.filter((l) => l !== "");
     const lines = all
       .filter((l) => l.startsWith("sent ") || l.startsWith("error "))
       .map((l) => {
@@ -79,14 +70,7 @@ describe.skipIf(!IS_ROOT)(`xdplab-pktio back-to-back inject (${ROOT_REASON})`, (
   let far: Port[];
 
   beforeAll(() => {
-    buildPktio();
-    topo = Topology.create({
-      ipForward: false,
-      interfaces: [
-        { name: "lan", mac: "02:00:00:00:01:01", mtu: 1500 },
-        { name: "wan", mac: "02:00:00:00:02:01", mtu: 1500 },
-      ],
-    });
+    topo = twoPortTopology();
     dut = topo.ifaces.map((i) => ({ netns: i.dut.netns, ifname: i.dut.name }));
     far = topo.ifaces.map((i) => ({ netns: i.peer.netns, ifname: i.peer.name }));
   });

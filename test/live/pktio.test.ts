@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject, startCapture } from "../../live/pktio.js";
 import type { Port } from "../../live/pktio.js";
-import { Topology } from "../../live/topology.js";
-import { IS_ROOT, ROOT_REASON, buildPktio } from "./helpers.js";
+import type { Topology } from "../../live/topology.js";
+import { IS_ROOT, ROOT_REASON, twoPortTopology } from "./helpers.js";
 
 /** Deterministic test bytes (xorshift32), independent of anything under test. */
 function bytes(seed: number, n: number): Uint8Array {
@@ -43,14 +43,7 @@ describe.skipIf(!IS_ROOT)(`xdplab-pktio inject/capture (${ROOT_REASON})`, () => 
   let farWan: Port;
 
   beforeAll(() => {
-    buildPktio();
-    topo = Topology.create({
-      ipForward: false,
-      interfaces: [
-        { name: "lan", mac: "02:00:00:00:01:01", mtu: 1500 },
-        { name: "wan", mac: "02:00:00:00:02:01", mtu: 1500 },
-      ],
-    });
+    topo = twoPortTopology();
     const [l, w] = topo.ifaces;
     if (l === undefined || w === undefined) throw new Error("topology lost an interface");
     dutLan = { netns: l.dut.netns, ifname: l.dut.name };
