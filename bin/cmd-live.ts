@@ -33,8 +33,9 @@ Needs root. Everything runs in namespaces this run creates (prefix xl?????-) and
 removed at exit, on SIGINT/SIGTERM, and by the next run's sweep after a kill -9.
   --preflight   kernel, bpffs, xdp tracepoints, helpers, XDP features; exit 3 if not ready
   --demo        veth-gotcha: XDP_TX (--via devmap: a devmap redirect) into a veth whose
-                peer has no XDP program nor GRO, then each fix; xskmap-errors: redirect to a socket on another queue, an
-                empty slot, a bound socket. Exit 1 when the kernel disagrees with the model.
+                peer has no XDP program nor GRO, then each fix; xskmap-errors: redirect
+                to a socket on another queue, an empty slot, a bound socket. Exit 1 when
+                the kernel disagrees with the model.
   --hold-ms T   after setup, print "holding <prefix>" and wait T ms before traffic
 
 A scenario run: DUT namespace + one far side per interface, the shim on every DUT
