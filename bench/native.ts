@@ -48,7 +48,7 @@ function bench(name: string, nat: boolean): void {
   for (let round = 0; round < 3; round++) {
     for (const w of ["model", "native"] as const) {
       const t0 = process.hrtime.bigint();
-      const sim = new Sim(scn, input, sink, w === "native" ? { seed: 1, worker: nativeWorkerFactory() } : { seed: 1 });
+      const sim = new Sim(scn, input, sink, w === "native" ? { seed: 1, worker: nativeWorkerFactory(), idleSkip: true } : { seed: 1 });
       const r = sim.runToEnd();
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       if (sim.worker instanceof NativeWorker) sim.worker.close();

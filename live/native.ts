@@ -117,6 +117,9 @@ interface Lib {
   dnat: (...a: any[]) => number;
   timers: (h: unknown, now: number) => number;
   sessionCapacity: (h: unknown) => number;
+  skipIdle: (h: unknown, n: number) => void;
+  nextExpiryLow: (h: unknown) => number;
+  skipTimers: (h: unknown, passes: number) => void;
   liveRings: (h: unknown, fill: number, comp: number, rx: number, tx: number) => number;
   liveConfig: (h: unknown, b: number, ifname: string, queue: number, mapFd: number, zc: number) => number;
   start: (h: unknown, netns: string) => number;
@@ -180,6 +183,9 @@ export function loadNative(): Lib {
     dnat: so.func("xl_worker_configure_dnat", "int", [H, "int", "int", "int", "uint8_t *", "int", "uint8_t *", "int"]),
     timers: so.func("xl_worker_timers", "int", [H, "double"]),
     sessionCapacity: so.func("xl_worker_session_capacity", "int", [H]),
+    skipIdle: so.func("xl_worker_skip_idle", "void", [H, "double"]),
+    nextExpiryLow: so.func("xl_worker_next_expiry_low", "double", [H]),
+    skipTimers: so.func("xl_worker_skip_timers", "void", [H, "double"]),
     liveRings: so.func("xl_worker_live_rings", "int", [H, "int", "int", "int", "int"]),
     liveConfig: so.func("xl_worker_live_config", "int", [H, "int", "const char *", "int", "int", "int"]),
     start: so.func("xl_worker_start", "int", [H, "const char *"]),
@@ -272,6 +278,10 @@ export class NativeWorker extends Worker {
   private fusedKicks = -1;
   private fusedAt = -1;
   private readonly steerKey = new Uint8Array(SESSION_KEY_LEN);
+  /** nextExpiryLow of the C session table; NaN: the table may have changed since. */
+  private expiryLow = NaN;
+  /** Calls into C that ran a poll phase (not an output: tests and bench count them). */
+  pollCalls = 0;
   private readonly sessCols: { orig: Uint32Array; reply: Uint32Array; state: Uint8Array; flags: Uint8Array; expires: Float64Array; egressIf: Int16Array; gen: Uint32Array };
 
   constructor(scn: Scenario, maps: ShimMaps, dp: Dataplane, tracker: PathTracker, host: WorkerHost) {
@@ -428,6 +438,9 @@ export class NativeWorker extends Worker {
     // C does both in one call then (the kick events replay before Sim would call pollTx,
     // with nothing in between). A change to that order shows up in the differential.
     const work = this.L.poll(this.handle, now);
+    this.pollCalls++;
+    // Sessions are installed or refreshed only for a packet the poll touched (work > 0).
+    if (work > 0) this.expiryLow = NaN;
     this.fusedKicks = this.ws[W.FUSED_KICKS]!;
     this.fusedAt = now;
     this.after();
@@ -438,16 +451,48 @@ export class NativeWorker extends Worker {
   override timers(now: number): number {
     this.before();
     const n = this.L.timers(this.handle, now);
+    this.expiryLow = NaN;
     this.after();
     return n;
+  }
+
+  /** Worker.nextExpiryLow over the C session table (rescanned only after it may have changed). */
+  override nextExpiryLow(): number {
+    if (Number.isNaN(this.expiryLow)) this.expiryLow = this.L.nextExpiryLow(this.handle);
+    return this.expiryLow;
+  }
+
+  /** Worker.skipTimers: the C expiry cursor moves as the passes not run would have moved it. */
+  override skipTimers(n: number): void {
+    if (n > 0) this.L.skipTimers(this.handle, n);
   }
 
   /** C publishes at the end of each poll_rx and timer pass (XL_EV_STEER, replayed in order). */
   override publishSteering(): void {}
 
-  /** The idle fast path is the TS worker's only (sim/run.ts enables it without a factory). */
-  override isIdle(): boolean {
-    return false;
+  /**
+   * Worker.isIdle, unchanged: every state it reads is the C worker's own (frame lists,
+   * pending fill/TX, local copies, held packets: remapped onto C memory) or the model's
+   * (rings, txInFlight, NEED_WAKEUP, pausedUntil); C publishes its steering log at the end
+   * of every poll, so the TS session table's log it checks stays empty. A poll of C in
+   * that state changes only the poll counter, the cycle and the heartbeat (skipIdle).
+   * Used when the Sim runs with idleSkip (a factory's worker needs it asked for).
+   */
+  override isIdle(now: number): boolean {
+    return super.isIdle(now);
+  }
+
+  /** Worker.skipIdle: n polls not run, the last at lastNs — counted in C (polls, cycle). */
+  override skipIdle(n: number, lastNs: number): void {
+    if (n <= 0) return;
+    this.L.skipIdle(this.handle, n);
+    const ctl = this.maps.control;
+    ctl.heartbeatNs = lastNs;
+    this.configGen = ctl.configGen;
+    this.fibGen = ctl.fibGen;
+    this.ws[W.CONFIG_GEN] = ctl.configGen | 0;
+    this.ws[W.FIB_GEN] = ctl.fibGen | 0;
+    this.cycle += n;
   }
 
   /** Live rows of the C worker's session table (row order). */
@@ -467,11 +512,13 @@ export class NativeWorker extends Worker {
       // reads a kicked binding's TX ring), so one call does all bindings.
       this.before();
       const kicks = this.L.pollTx(this.handle, now);
+      this.pollCalls++;
       this.after();
       return kicks;
     }
     // Zero-copy: the RX wake (or wakeTxForRx's kick) must run before the TX ring is filled.
     let kicks = 0;
+    this.pollCalls++;
     for (const b of this.bindings) {
       if (!b.live) continue;
       this.before();

@@ -68,7 +68,7 @@ export interface DiffResult {
 
 function run(scn: Scenario, input: InputPackets, native: boolean): { sink: MemorySink; result: RunResult; sessions: SessionRow[] } {
   const sink = new MemorySink();
-  const sim = new Sim(scn, input, sink, native ? { seed: scn.seed, worker: nativeWorkerFactory() } : { seed: scn.seed });
+  const sim = new Sim(scn, input, sink, native ? { seed: scn.seed, worker: nativeWorkerFactory(), idleSkip: true } : { seed: scn.seed });
   try {
     const result = sim.runToEnd();
     const sessions = sim.worker instanceof NativeWorker ? sim.worker.sessionDump() : dumpSessions(sim.dp.nat.sessions);

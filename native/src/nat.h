@@ -97,6 +97,7 @@ struct xl_sessions {
 	double *stats; /* XL_NS_* (a mapped region) */
 	uint32_t scratch[XL_KEY_WORDS];
 	int expire_cursor;
+	double write_low; /* min of expires[] written since the worker last read it (xl_worker_next_expiry_low) */
 	uint8_t *steer_ops;
 	uint32_t *steer_keys;
 	int steer_count, steer_cap;

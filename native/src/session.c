@@ -3,6 +3,7 @@
  * list popping rows 0, 1, 2…, the wire and canonical indexes (reverseIndex.c), TCP/UDP/
  * ICMP/other states and Linux's default timeouts, and the log of steering keys the worker
  * publishes to the shim's session map. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nat.h"
@@ -40,6 +41,7 @@ int xl_sessions_init(struct xl_sessions *s, int capacity)
 	s->steer_keys = calloc((size_t)s->steer_cap * XL_KEY_WORDS, sizeof(uint32_t));
 	s->steer_count = 0;
 	s->expire_cursor = 0;
+	s->write_low = INFINITY;
 	if (!s->orig || !s->reply || !s->state || !s->flags || !s->expires || !s->egress_if || !s->gen || !s->h_fwd ||
 	    !s->h_rev || !s->h_canon || !s->free_list || !s->stats || !s->steer_ops || !s->steer_keys)
 		return -1;
@@ -147,6 +149,7 @@ int xl_sessions_install(struct xl_sessions *s, const uint32_t *o, const uint32_t
 	int proto = (s->orig[b + 9] >> 8) & 0xff;
 	s->state[sid] = proto == 6 ? (uint8_t)init_state : 0;
 	s->expires[sid] = now + timeout(s, sid, proto);
+	if (s->expires[sid] < s->write_low) s->write_low = s->expires[sid];
 	xl_ki_insert(&s->wire, s->orig + b, hf, sid * 4 + XL_KIND_FWD);
 	if (!s->b_no_reverse_index) {
 		if (s->b_reverse_index_overwrite) xl_ki_put(&s->wire, s->reply + b, hr, sid * 4 + XL_KIND_REV);
@@ -196,7 +199,10 @@ int xl_sessions_touch(struct xl_sessions *s, int sid, int dir, int tcp_flags, do
 	s->flags[sid] = (uint8_t)fl;
 	/* a closing state's timer is not extended by more packets in it */
 	double t = now + timeout(s, sid, proto);
-	if (!(proto == 6 && s->state[sid] == XL_TCP_CLOSE && s->expires[sid] <= t && (tcp_flags & TH_RST) == 0)) s->expires[sid] = t;
+	if (!(proto == 6 && s->state[sid] == XL_TCP_CLOSE && s->expires[sid] <= t && (tcp_flags & TH_RST) == 0)) {
+		s->expires[sid] = t;
+		if (t < s->write_low) s->write_low = t;
+	}
 	return 1;
 }
 

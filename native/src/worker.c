@@ -73,6 +73,7 @@ struct xl_worker *xl_worker_open(int nbindings, int nifaces, int frames, int fra
 	if (!w) return NULL;
 	w->nb = nbindings;
 	w->nifaces = nifaces;
+	w->expiry_rescan = 1;
 	w->frames = frames;
 	w->frame_size = frame_size;
 	w->headroom = headroom;
@@ -895,6 +896,7 @@ int xl_worker_timers(struct xl_worker *w, double now)
 	WS(w, ARENA_USED) = 0;
 	int n = xl_sessions_expire(&w->dp.nat.sessions, now, 4096);
 	w->c[XL_C_SESSIONS_EXPIRED] += n;
+	if (n > 0) w->expiry_rescan = 1; /* removals may raise the minimum: tighten it */
 	publish_steering(w, now);
 	return n;
 }
@@ -904,13 +906,62 @@ int xl_worker_session_capacity(struct xl_worker *w)
 	return w->dp.nat.sessions.capacity;
 }
 
+/* Worker.skipIdle: n polls that would have found nothing to do (the adapter checked the
+ * idle conditions on the shared state) are accounted without running: the poll counter
+ * and the cycle move as n polls would have moved them. Reaping at some of those cycles
+ * would have found an empty completion ring; nothing else a poll does depends on them. */
+void xl_worker_skip_idle(struct xl_worker *w, double n)
+{
+	if (!(n > 0)) return;
+	w->c[XL_C_POLLS] += n;
+	w->cycle += (int64_t)n;
+	WS(w, CYCLE) = (int32_t)(uint32_t)w->cycle;
+}
+
+/* No live session expires before this time (INFINITY when none is live), so a timer pass
+ * before it removes nothing. The minimum of expires[] over live rows as of the last scan
+ * (after a pass that removed rows), lowered by every expires[] write since: a valid lower
+ * bound, the exact minimum right after a scan. */
+double xl_worker_next_expiry_low(struct xl_worker *w)
+{
+	struct xl_sessions *s = &w->dp.nat.sessions;
+	if (s->stats == NULL || s->stats[XL_NS_LIVE] == 0) {
+		w->expiry_low = INFINITY;
+		w->expiry_rescan = 0;
+		s->write_low = INFINITY;
+		return INFINITY;
+	}
+	if (w->expiry_rescan) {
+		double low = INFINITY;
+		for (int sid = 0; sid < s->capacity; sid++)
+			if ((s->flags[sid] & XL_F_LIVE) && s->expires[sid] < low) low = s->expires[sid];
+		w->expiry_low = low;
+		w->expiry_rescan = 0;
+	} else if (s->write_low < w->expiry_low) w->expiry_low = s->write_low;
+	s->write_low = INFINITY;
+	return w->expiry_low;
+}
+
+/* SessionTable.skipExpire: `passes` timer passes of 4096 rows that would have removed
+ * nothing; the expiry cursor moves as they would have moved it. */
+void xl_worker_skip_timers(struct xl_worker *w, double passes)
+{
+	struct xl_sessions *s = &w->dp.nat.sessions;
+	int cap = s->capacity;
+	if (!(passes > 0) || cap <= 0) return;
+	int64_t per = (4096 < cap ? 4096 : cap) % cap;
+	int64_t p = (int64_t)fmod(passes, (double)cap);
+	s->expire_cursor = (int)((s->expire_cursor + (p * per) % cap) % cap);
+}
+
 int xl_do_poll_rx(struct xl_worker *w, double now)
 {
 	w->c[XL_C_POLLS]++;
-	WS(w, CYCLE)++;
+	w->cycle++;
+	WS(w, CYCLE) = (int32_t)(uint32_t)w->cycle;
 	int work = 0;
 	int reap_period = (w->bugs & XL_BUG_LAZY_COMPLETION_REAP) ? w->reap_every * 256 : w->reap_every;
-	int reap_now = WS(w, CYCLE) % reap_period == 0;
+	int reap_now = w->cycle % reap_period == 0;
 	for (int i = 0; i < w->nb; i++) {
 		struct xl_bind *bb = &w->b[i];
 		if (!BS(bb, LIVE)) continue;

@@ -112,6 +112,13 @@ struct xl_worker {
 	int live_mode;
 	struct xl_event live_scratch;
 	struct xl_live *live;
+	/* Poll cycles (Worker.cycle): 64-bit so that idle polls accounted in bulk
+	 * (xl_worker_skip_idle) keep the reap period's phase; XL_W_CYCLE mirrors its low bits. */
+	int64_t cycle;
+	/* xl_worker_next_expiry_low: a lower bound of expires[] over live rows, exact after a
+	 * rescan (needed: expiry_rescan), lowered by every write since (sessions.write_low). */
+	double expiry_low;
+	int expiry_rescan;
 };
 
 

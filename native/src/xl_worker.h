@@ -177,6 +177,13 @@ XL_API int xl_worker_poll(struct xl_worker *w, double now);
 XL_API int xl_worker_timers(struct xl_worker *w, double now);
 /* Session table capacity (rows of the XL_REG_SESS_* regions). */
 XL_API int xl_worker_session_capacity(struct xl_worker *w);
+/* Idle fast path (offline; sim/run.ts): accounts n polls that were not run because the
+ * worker had nothing to do (Worker.skipIdle: poll counter and cycle). */
+XL_API void xl_worker_skip_idle(struct xl_worker *w, double n);
+/* No live session expires before this time (INFINITY when none is live). */
+XL_API double xl_worker_next_expiry_low(struct xl_worker *w);
+/* Accounts `passes` session-timer passes that would have removed nothing (cursor only). */
+XL_API void xl_worker_skip_timers(struct xl_worker *w, double passes);
 XL_API int xl_worker_poll_tx_fill(struct xl_worker *w, int b, double now);
 XL_API int xl_worker_poll_tx_drain(struct xl_worker *w, int b, double now);
 /* Copies up to n counters (XL_C_* order) into out; returns how many. Safe to call while a

@@ -6,8 +6,9 @@
 // flow from another lan host reusing a freed source port. Both workers must give the same
 // path records, frames, counters and session tables; the run must really expire sessions
 // (sessions_expired) and answer late replies without a session, or the test proves
-// nothing. pollNs is 50 µs so the C worker, which has no idle fast path, polls ~2.6M
-// times over the 130 s instead of 65M.
+// nothing. (Both workers skip idle polls; test/native/offline-idle.test.ts covers that
+// path over hours. pollNs is 50 µs here so that the C worker's polls while sessions are
+// live stay few.)
 import { describe, expect, it } from "vitest";
 import { parseScenario } from "../../sim/scenario/parse.js";
 import { InputPackets } from "../../sim/scenario/packets.js";
