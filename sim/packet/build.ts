@@ -282,7 +282,11 @@ export function buildIpPacket(spec: FrameSpec): Uint8Array {
     acc = sum16(pkt, l4Off, l4.length, acc);
     let c = ~fold16(acc) & 0xffff;
     if (proto === 17 && c === 0) c = 0xffff;
-    if (spec.badChecksum) c ^= 0x5a5a;
+    if (spec.badChecksum) {
+      c ^= 0x5a5a;
+      // A UDP checksum of 0 means "none" (IPv4): a deliberately bad one must not become it.
+      if (proto === 17 && c === 0) c = 0x5a5b;
+    }
     put16(pkt, csumOff, c);
   } else if (spec.badChecksum && spec.ip.version === 4) {
     pkt[10] = (pkt[10] as number) ^ 0x5a;

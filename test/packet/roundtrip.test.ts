@@ -51,6 +51,27 @@ function checkFields(spec: FrameSpec, b: Uint8Array, v: PacketView): void {
   if (spec.tcp || spec.udp || spec.icmp) expect(verifyL4(b, v)).toBe(!spec.badChecksum);
 }
 
+describe("a deliberately bad UDP checksum", () => {
+  it("never comes out as 0 (\"no checksum\"), also when the good one is 0x5a5a", () => {
+    // Found by the round-trip property below (seed -811901000): the good checksum of this
+    // datagram is 0x5a5a, and flipping it with 0x5a5a gave 0, which reads as "none".
+    const spec: FrameSpec = {
+      vlans: [],
+      ip: { version: 4, src: "151.65.149.133", dst: "20.213.252.0", ttl: 0, id: 0, tos: 0, df: false, options: new Uint8Array(0) },
+      payload: Uint8Array.from([202, 120, 33, 52, 178, 140, 205]),
+      udp: { sport: 65529, dport: 64676 },
+    };
+    const good = buildFrame(spec);
+    const v = new PacketView();
+    expect(decode(v, good, 0, good.length, LINKTYPE_ETHERNET)).toBe(0);
+    expect((good[v.l4Off + 6]! << 8) | good[v.l4Off + 7]!).toBe(0x5a5a);
+    const bad = buildFrame({ ...spec, badChecksum: true });
+    expect(decode(v, bad, 0, bad.length, LINKTYPE_ETHERNET)).toBe(0);
+    expect((bad[v.l4Off + 6]! << 8) | bad[v.l4Off + 7]!).not.toBe(0);
+    expect(verifyL4(bad, v)).toBe(false);
+  });
+});
+
 describe("build → decode round trip", () => {
   it("Ethernet: VLANs and every IP/L4 field come back", () => {
     fc.assert(
