@@ -14,7 +14,7 @@
 // around the packets.
 import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { parseScenario } from "../../sim/scenario/parse.js";
+import { WAN, lanMac, snatScenario, wanMac } from "./snat-scenario.js";
 import { InputPackets } from "../../sim/scenario/packets.js";
 import { buildFrame } from "../../sim/packet/build.js";
 import { Sim } from "../../sim/run.js";
@@ -24,33 +24,9 @@ import { NativeWorker, nativeLibraryPath, nativeWorkerFactory } from "../../live
 
 const S = 1_000_000_000;
 const H = 3600 * S;
-const lanMac = { src: "02:00:00:00:01:0a", dst: "02:00:00:00:01:01" };
-const wanMac = { src: "02:00:00:00:02:02", dst: "02:00:00:00:02:01" };
 const SRV = "198.18.200.7";
-const WAN = "198.19.2.1";
 
-function scenario() {
-  return parseScenario(
-    {
-      name: "idle-diff",
-      seed: 5,
-      interfaces: [
-        { name: "lan", mac: "02:00:00:00:01:01", addrs: ["198.18.1.1/24"] },
-        { name: "wan", mac: "02:00:00:00:02:01", addrs: ["198.19.2.1/24"] },
-      ],
-      neighbors: [
-        { ip: "198.19.2.2", mac: "02:00:00:00:02:02", iface: "wan" },
-        { ip: "198.18.1.10", mac: "02:00:00:00:01:0a", iface: "lan" },
-      ],
-      routes: [{ prefix: "0.0.0.0/0", via: "198.19.2.2", iface: "wan" }],
-      nat: { snat: [{ egress: "wan", to: "interface" }] },
-      dataplane: { rings: { rx: 64, tx: 64, fill: 64, comp: 64 }, frames: 256, batch: 16, maxPendingTx: 64 },
-      timing: { pollNs: 2000, reapEvery: 3, seriesNs: "1us", drainNs: "5ms" },
-    },
-    "/tmp/idle-diff.json",
-    "/tmp",
-  );
-}
+const scenario = (): ReturnType<typeof snatScenario> => snatScenario("idle-diff", 5, 1, { pollNs: 2000, reapEvery: 3, seriesNs: "1us", drainNs: "5ms" });
 
 type L4 = { udp: { sport: number; dport: number } } | { tcp: { sport: number; dport: number; seq: number; flags: string } } | { icmp: { type: number; code: number; id: number; seq: number } };
 
