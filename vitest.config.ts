@@ -18,6 +18,7 @@ const KERNEL = [
 export default defineConfig({
   test: {
     globalSetup: ["test/globalSetup.ts"],
+    setupFiles: ["test/fc-seed.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
