@@ -17,7 +17,6 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { EnvironmentError, UsageError, XdplabError } from "../sim/errors.js";
 import { parseScenario } from "../sim/scenario/parse.js";
 import { generateTraffic } from "../sim/scenario/generator.js";
@@ -29,7 +28,7 @@ import { formatMac } from "../live/addresses.js";
 import { ip, requireRoot } from "../live/exec.js";
 import { writeEthernetPcap } from "../live/pcapio.js";
 import type { PcapFrame } from "../live/pcapio.js";
-import { pktioPath, startCapture } from "../live/pktio.js";
+import { pktioPath, projectRoot, startCapture } from "../live/pktio.js";
 import type { Port } from "../live/pktio.js";
 import { preflight } from "../live/preflight.js";
 import { liveRefusal, runLive } from "../live/run.js";
@@ -158,14 +157,6 @@ function xdpDrops(stats: ReadonlyArray<Record<string, number | string>>): { drop
 
 // ---------------------------------------------------------------- (a) bare forwarder
 
-function projectRoot(): string {
-  let d = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(path.join(d, "native", "xskfwd", "Makefile"))) return d;
-    d = path.dirname(d);
-  }
-  throw new EnvironmentError("bench/live: cannot locate the project root (native/xskfwd/Makefile)");
-}
 
 function xskfwdPath(): string {
   const p = path.join(projectRoot(), "native", "xskfwd", "build", "xdplab-xskfwd");

@@ -17,7 +17,8 @@ export interface Port {
   ifname: string;
 }
 
-function projectRoot(): string {
+/** The repository root, found from this module (dist/live or live). */
+export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     if (existsSync(path.join(dir, "native", "pktio", "Makefile"))) return dir;
